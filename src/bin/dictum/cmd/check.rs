@@ -1,0 +1,66 @@
+//! `dictum check`: parse and type-check policies, report every diagnostic.
+
+use crate::project::{self, ColorChoice, Format, LimitArgs, plural};
+use dictum::check::check_sources;
+use dictum::source::Sources;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Policy files or directories (searched recursively for `.policy` files)
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// A schema file extending the standard schema
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// Output format: `human` (to stderr) or `json` (one object per line, to stdout)
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Colors in human output
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+pub fn run(args: Args) -> u8 {
+    let limits = args.limits.limits();
+    let mut schema_sources = Sources::new();
+    let mut diags = Vec::new();
+    let schema = match project::load_schema(args.schema.as_deref(), &mut schema_sources, &limits, &mut diags) {
+        Ok(s) => s,
+        Err(e) => return usage(&e.0),
+    };
+    if !diags.is_empty() {
+        let (errors, _) = project::report(&schema_sources, &diags, args.format, args.color.enabled());
+        if errors > 0 {
+            if args.format == Format::Human {
+                eprintln!("error: the schema has {}", plural(errors, "error"));
+            }
+            return project::EXIT_FAIL;
+        }
+    }
+    let mut sources = Sources::new();
+    let mut load_diags = Vec::new();
+    let n = match project::load_policies(&args.paths, &mut sources, &mut load_diags) {
+        Ok(n) => n,
+        Err(e) => return usage(&e.0),
+    };
+    if n == 0 {
+        return usage("no `.policy` files found in the given paths");
+    }
+    let checked = check_sources(&sources, schema, &limits);
+    let mut all = load_diags;
+    all.extend(checked.diagnostics);
+    let (errors, warnings) = project::report(&sources, &all, args.format, args.color.enabled());
+    if args.format == Format::Human {
+        let status = if errors > 0 { "failed" } else { "ok" };
+        eprintln!("checked {}: {status}, {}, {}", plural(n, "file"), plural(errors, "error"), plural(warnings, "warning"));
+    }
+    if errors > 0 { project::EXIT_FAIL } else { project::EXIT_OK }
+}
+
+fn usage(msg: &str) -> u8 {
+    eprintln!("error: {msg}");
+    project::EXIT_USAGE
+}

@@ -1,0 +1,38 @@
+//! The `dictum` command: check, and print the schema. One file per subcommand in `cmd/`.
+
+mod cmd;
+mod project;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "dictum", version, about = "Check, compile and evaluate dictum policies")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and type-check policy files, reporting every problem found
+    Check(cmd::check::Args),
+    /// Print the effective schema (the standard one, extended by --schema)
+    Schema(cmd::schema::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are not errors; everything else clap reports is a usage error.
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let code = match cli.command {
+        Command::Check(a) => cmd::check::run(a),
+        Command::Schema(a) => cmd::schema::run(a),
+    };
+    ExitCode::from(code)
+}

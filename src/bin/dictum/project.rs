@@ -1,0 +1,164 @@
+//! Loading a project for any subcommand: policy files from paths, the schema, limits.
+
+use clap::{Args, ValueEnum};
+use dictum::error::{Code, Diagnostic};
+use dictum::schema::{self, Schema};
+use dictum::source::{Sources, Span};
+use dictum::syntax::Limits;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Exit codes shared by every subcommand.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAIL: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Args, Clone, Debug)]
+pub struct LimitArgs {
+    /// Largest accepted source file, in bytes
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_bytes: Option<usize>,
+    /// Deepest accepted nesting in an expression
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        if let Some(n) = self.max_file_bytes {
+            l.max_file_bytes = n;
+        }
+        if let Some(n) = self.max_depth {
+            l.max_depth = n;
+        }
+        l
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
+/// A usage or I/O problem: reported plainly, exit code 2.
+pub struct UsageError(pub String);
+
+/// The standard schema extended by the `--schema` file, if any. Schema diagnostics are
+/// added to `sources` and `diags`.
+pub fn load_schema(path: Option<&Path>, sources: &mut Sources, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Result<Schema, UsageError> {
+    let mut schema =
+        Schema::standard().map_err(|d| UsageError(format!("internal error: the standard schema does not load: {}", d.len())))?;
+    if let Some(p) = path {
+        let text = read_text(p, sources, diags)?;
+        if let Some((id, text)) = text {
+            diags.extend(schema::load(id, &text, &mut schema, limits));
+        }
+    }
+    Ok(schema)
+}
+
+/// Read a file as UTF-8. A file that is not UTF-8 is a diagnostic, not a usage error.
+fn read_text(p: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Result<Option<(dictum::source::FileId, String)>, UsageError> {
+    let bytes = std::fs::read(p).map_err(|e| UsageError(format!("cannot read `{}`: {}", p.display(), io_reason(&e))))?;
+    let name = p.display().to_string();
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let id = sources.add(name, text.clone());
+            Ok(Some((id, text)))
+        }
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let id = sources.add(name, String::from_utf8_lossy(e.as_bytes()).into_owned());
+            diags.push(
+                Diagnostic::new(Code::FileTooLarge, Span::new(id, at, at + 1), format!("file is not valid UTF-8 (byte {at})"))
+                    .label("invalid byte here")
+                    .help("policy files must be UTF-8 text"),
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string().to_lowercase(),
+    }
+}
+
+/// Every `.policy` file under the given paths (directories recursively, in path order).
+pub fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| UsageError(format!("cannot read `{}`: {}", p.display(), io_reason(&e))))?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| UsageError(format!("cannot read `{}`: {}", dir.display(), io_reason(&e))))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| UsageError(format!("cannot read `{}`: {}", dir.display(), io_reason(&e))))?;
+        let path = entry.path();
+        let ft = entry.file_type().map_err(|e| UsageError(format!("cannot read `{}`: {}", path.display(), io_reason(&e))))?;
+        if ft.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|x| x == "policy") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Load the policy files under `paths` into `sources`; unreadable text is a diagnostic.
+pub fn load_policies(paths: &[PathBuf], sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Result<usize, UsageError> {
+    let files = policy_files(paths)?;
+    for f in &files {
+        read_text(f, sources, diags)?;
+    }
+    Ok(files.len())
+}
+
+/// Print diagnostics in the chosen format; returns (errors, warnings).
+pub fn report(sources: &Sources, diags: &[Diagnostic], format: Format, color: bool) -> (usize, usize) {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    for d in diags {
+        match format {
+            Format::Human => eprint!("{}", dictum::diagnostics::render(sources, d, color)),
+            Format::Json => println!("{}", dictum::diagnostics::render_json(sources, d)),
+        }
+    }
+    (errors, warnings)
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+}

@@ -1,0 +1,649 @@
+//! Stage 2: names and types. Takes the syntax trees of every file of a project and the
+//! schema, and produces a resolved, typed [`Program`], or every error found.
+//!
+//! Constants are global to the project and evaluated here (with the reference
+//! interpreter), so the compiler only ever sees values. Templates are checked once, with
+//! their parameters typed, and shared by every instance.
+
+mod expr;
+mod lint;
+pub mod program;
+
+use crate::error::{Code, Diagnostic, did_you_mean};
+use crate::reference;
+use crate::schema::{self, Schema};
+use crate::source::{FileId, Sources, Span};
+use crate::syntax::ast::{self, ConstDecl, Item, PolicyFile, RuleKind, ScopeBlock, ScopeItem, ScopeKind, TemplateDecl};
+use crate::syntax::{Limits, parse_policy};
+use crate::types::{Hook, Type};
+use crate::value::Value;
+use expr::{Ctx, backticked};
+use program::{Body, CheckedRule, Effect, Outcome, Policy, Program, Scope};
+use std::collections::HashMap;
+
+/// The result of checking: the program when there is no error, and every diagnostic
+/// (errors and warnings) in file order.
+#[derive(Debug)]
+pub struct Checked {
+    pub program: Option<Program>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parse and check every source file as one project.
+pub fn check_sources(sources: &Sources, schema: Schema, limits: &Limits) -> Checked {
+    let mut files = Vec::new();
+    let mut diags = Vec::new();
+    for (id, f) in sources.iter() {
+        match parse_policy(id, &f.text, limits) {
+            Ok(ast) => files.push((id, ast)),
+            Err(d) => diags.push(d),
+        }
+    }
+    let mut checked = check_files(&files, schema);
+    diags.append(&mut checked.diagnostics);
+    diags.sort_by_key(|d| {
+        let s = d.span();
+        (s.file, s.start)
+    });
+    if diags.iter().any(Diagnostic::is_error) {
+        checked.program = None;
+    }
+    checked.diagnostics = diags;
+    checked
+}
+
+/// Check parsed files as one project.
+pub fn check_files(files: &[(FileId, PolicyFile)], schema: Schema) -> Checked {
+    let mut c = Checker {
+        schema,
+        diags: Vec::new(),
+        consts: HashMap::new(),
+        const_order: Vec::new(),
+        const_depth: 0,
+        templates: HashMap::new(),
+        template_order: Vec::new(),
+        bodies: Vec::new(),
+        policies: Vec::new(),
+        policy_names: HashMap::new(),
+        defaults: HashMap::new(),
+    };
+    c.run(files);
+    let mut diagnostics = std::mem::take(&mut c.diags);
+    diagnostics.sort_by_key(|d| {
+        let s = d.span();
+        (s.file, s.start)
+    });
+    let program = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        Some(Program { schema: c.schema, bodies: c.bodies, policies: c.policies })
+    };
+    Checked { program, diagnostics }
+}
+
+enum ConstState {
+    Pending,
+    Checking,
+    Done(Value, Type),
+    Failed,
+}
+
+struct ConstEntry<'a> {
+    decl: &'a ConstDecl,
+    state: ConstState,
+    used: bool,
+}
+
+struct TemplateEntry<'a> {
+    decl: &'a TemplateDecl,
+    body: Option<u32>,
+    used: bool,
+}
+
+/// The deepest chain of constants defined through other constants.
+const MAX_CONST_DEPTH: usize = 64;
+
+pub(crate) struct Checker<'a> {
+    schema: Schema,
+    diags: Vec<Diagnostic>,
+    consts: HashMap<String, ConstEntry<'a>>,
+    const_order: Vec<String>,
+    const_depth: usize,
+    templates: HashMap<String, TemplateEntry<'a>>,
+    template_order: Vec<String>,
+    bodies: Vec<Body>,
+    policies: Vec<Policy>,
+    /// Policy names per scope, for duplicate detection.
+    policy_names: HashMap<(Scope, String), Span>,
+    /// Declared defaults per scope and hook: (span, outcome or cipher).
+    defaults: HashMap<(Scope, Hook), Vec<(Span, DefaultKey)>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum DefaultKey {
+    Outcome(Outcome),
+    Cipher(u32),
+}
+
+impl<'a> Checker<'a> {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn run(&mut self, files: &'a [(FileId, PolicyFile)]) {
+        // 1. Declarations: lattices extend the schema; constants and templates are global.
+        for (_, f) in files {
+            for item in &f.items {
+                match item {
+                    Item::Lattice(l) => {
+                        if let Err(d) = self.schema.add_lattice(l) {
+                            self.error(d);
+                        }
+                    }
+                    Item::Const(c) => self.declare_const(c),
+                    Item::Template(t) => self.declare_template(t),
+                    Item::Scope(_) => {}
+                }
+            }
+        }
+        // 2. Constants, in declaration order (each pulls in what it refers to).
+        for name in self.const_order.clone() {
+            if let Some(e) = self.consts.get(&name) {
+                let span = e.decl.name.span;
+                let was_used = e.used;
+                let _ = self.const_value(&name, span);
+                if let Some(e) = self.consts.get_mut(&name) {
+                    e.used = was_used;
+                }
+            }
+        }
+        // 3. Templates.
+        for name in self.template_order.clone() {
+            let Some(decl) = self.templates.get(&name).map(|t| t.decl) else { continue };
+            if let Some(body) = self.template_body(decl)
+                && let Some(t) = self.templates.get_mut(&name)
+            {
+                t.body = Some(body);
+            }
+        }
+        // 4. Scopes, policies and template instances.
+        for (_, f) in files {
+            for item in &f.items {
+                if let Item::Scope(block) = item {
+                    self.scope_block(block, &Scope::default(), true);
+                }
+            }
+        }
+        // 5. Warnings.
+        self.unused();
+        self.lint();
+    }
+
+    fn declare_const(&mut self, c: &'a ConstDecl) {
+        if let Some(prev) = self.consts.get(&c.name.name) {
+            let first = prev.decl.name.span;
+            self.error(
+                Diagnostic::new(Code::Duplicate, c.name.span, format!("constant `{}` is defined twice", c.name.name))
+                    .label("defined again here")
+                    .secondary(first, "first defined here")
+                    .help("constants are shared by every file of the project; rename one"),
+            );
+            return;
+        }
+        self.const_order.push(c.name.name.clone());
+        self.consts.insert(c.name.name.clone(), ConstEntry { decl: c, state: ConstState::Pending, used: false });
+    }
+
+    fn declare_template(&mut self, t: &'a TemplateDecl) {
+        if let Some(prev) = self.templates.get(&t.name.name) {
+            let first = prev.decl.name.span;
+            self.error(
+                Diagnostic::new(Code::Duplicate, t.name.span, format!("template `{}` is defined twice", t.name.name))
+                    .label("defined again here")
+                    .secondary(first, "first defined here"),
+            );
+            return;
+        }
+        self.template_order.push(t.name.name.clone());
+        self.templates.insert(t.name.name.clone(), TemplateEntry { decl: t, body: None, used: false });
+    }
+
+    pub(crate) fn has_const(&self, name: &str) -> bool {
+        self.consts.contains_key(name)
+    }
+
+    pub(crate) fn const_names(&self) -> Vec<String> {
+        self.const_order.clone()
+    }
+
+    /// The value of a constant, checking and evaluating it on first use.
+    pub(crate) fn const_value(&mut self, name: &str, used_at: Span) -> Option<(Value, Type)> {
+        let entry = self.consts.get_mut(name)?;
+        entry.used = true;
+        let decl = entry.decl;
+        match &entry.state {
+            ConstState::Done(v, t) => return Some((v.clone(), t.clone())),
+            ConstState::Failed => return None,
+            ConstState::Checking => {
+                entry.state = ConstState::Failed;
+                self.error(
+                    Diagnostic::new(Code::NotConstant, used_at, format!("constant `{name}` refers to itself"))
+                        .label("used while being defined")
+                        .secondary(decl.name.span, "defined here"),
+                );
+                return None;
+            }
+            ConstState::Pending => entry.state = ConstState::Checking,
+        }
+        if self.const_depth >= MAX_CONST_DEPTH {
+            self.error(
+                Diagnostic::new(Code::NestingTooDeep, used_at, format!(
+                    "constants are defined through more than {MAX_CONST_DEPTH} other constants"
+                ))
+                .label("this chain is too long"),
+            );
+            self.set_const(name, ConstState::Failed);
+            return None;
+        }
+        self.const_depth += 1;
+        let result = self.eval_const(decl);
+        self.const_depth -= 1;
+        match result {
+            Some((v, t)) => {
+                self.set_const(name, ConstState::Done(v.clone(), t.clone()));
+                Some((v, t))
+            }
+            None => {
+                self.set_const(name, ConstState::Failed);
+                None
+            }
+        }
+    }
+
+    fn set_const(&mut self, name: &str, state: ConstState) {
+        if let Some(e) = self.consts.get_mut(name) {
+            e.state = state;
+        }
+    }
+
+    fn eval_const(&mut self, decl: &ConstDecl) -> Option<(Value, Type)> {
+        let declared = match &decl.ty {
+            Some(t) => match self.schema.resolve_type(t) {
+                Ok(t) => Some(t),
+                Err(d) => {
+                    self.error(d);
+                    return None;
+                }
+            },
+            None => None,
+        };
+        self.constant(&decl.value, declared.as_ref())
+    }
+
+    /// Check and evaluate an expression that must be known when checking (a constant's
+    /// value or a template argument), optionally of a given type.
+    fn constant(&mut self, e: &ast::Expr, want: Option<&Type>) -> Option<(Value, Type)> {
+        let (t, _) = self.expr(e, &Ctx::default(), want)?;
+        let ty = match want {
+            Some(w) => match w.unify(&t.ty) {
+                Some(u) if &u == w => u,
+                _ => {
+                    let (ws, ts) = (self.schema.type_name(w), self.schema.type_name(&t.ty));
+                    self.error(
+                        Diagnostic::new(Code::TypeMismatch, e.span, format!("expected a `{ws}`, found a `{ts}`"))
+                            .label(format!("this is a `{ts}`")),
+                    );
+                    return None;
+                }
+            },
+            None => t.ty.clone(),
+        };
+        let env = reference::Env { schema: &self.schema, attrs: &[], params: &[] };
+        match reference::eval(&t, &env, &mut Vec::new()) {
+            Ok(v) => Some((v, ty)),
+            Err(err) => {
+                self.error(
+                    Diagnostic::new(Code::NotConstant, e.span, format!("cannot compute this value when checking: {err}"))
+                        .label("not a constant"),
+                );
+                None
+            }
+        }
+    }
+
+    fn hook(&mut self, id: &ast::Ident) -> Option<Hook> {
+        match Hook::from_name(&id.name) {
+            Some(h) => Some(h),
+            None => {
+                self.error(schema::unknown_hook(id));
+                None
+            }
+        }
+    }
+
+    fn template_body(&mut self, t: &TemplateDecl) -> Option<u32> {
+        let hook = self.hook(&t.hook)?;
+        let mut params: Vec<(String, Type)> = Vec::new();
+        let mut ok = true;
+        for p in &t.params {
+            if let Some(first) = t.params.iter().find(|q| q.name.name == p.name.name && q.name.span != p.name.span)
+                && first.name.span.start < p.name.span.start
+            {
+                self.error(
+                    Diagnostic::new(Code::Duplicate, p.name.span, format!("parameter `{}` is declared twice", p.name.name))
+                        .label("declared again here")
+                        .secondary(first.name.span, "first declared here"),
+                );
+                ok = false;
+            }
+            match self.schema.resolve_type(&p.ty) {
+                Ok(ty) => params.push((p.name.name.clone(), ty)),
+                Err(d) => {
+                    self.error(d);
+                    ok = false;
+                }
+            }
+        }
+        let rules = self.rules(&t.rules, hook, &params);
+        if !ok {
+            return None;
+        }
+        self.bodies.push(Body { hook, template: Some(t.name.name.clone()), params, rules, span: t.span });
+        u32::try_from(self.bodies.len() - 1).ok()
+    }
+
+    fn scope_block(&mut self, block: &ScopeBlock, parent: &Scope, top: bool) {
+        let mut scope = parent.clone();
+        let misplaced = |what: &str, why: &str| {
+            Diagnostic::new(Code::MisplacedScope, block.head, format!("`{what}` block in the wrong place")).label(why.to_string())
+        };
+        let bad = match &block.kind {
+            ScopeKind::Platform | ScopeKind::Domain(_) if !top => {
+                Some(misplaced("platform/domain", "only allowed at the top level of a file"))
+            }
+            ScopeKind::Platform => None,
+            ScopeKind::Domain(d) => {
+                scope.domain = Some(d.value.clone());
+                None
+            }
+            _ if parent.domain.is_none() => Some(
+                misplaced("class/tag/user", "only allowed inside a `domain` block")
+                    .help("wrap it in `domain \"...\" { ... }`: class, tag and user scopes narrow a domain"),
+            ),
+            ScopeKind::Class(c) if scope.class.is_none() => {
+                scope.class = Some(c.value.clone());
+                None
+            }
+            ScopeKind::Tag(t) if scope.tag.is_none() => {
+                scope.tag = Some(t.value.clone());
+                None
+            }
+            ScopeKind::User(u) if scope.user.is_none() => {
+                scope.user = Some(u.value.clone());
+                None
+            }
+            _ => Some(misplaced("class/tag/user", "this scope is already narrowed the same way").help("a scope may narrow by each of class, tag and user once")),
+        };
+        if let Some(d) = bad {
+            self.error(d);
+            return;
+        }
+        for item in &block.items {
+            match item {
+                ScopeItem::Scope(inner) => self.scope_block(inner, &scope, false),
+                ScopeItem::Policy(p) => {
+                    let Some(hook) = self.hook(&p.hook) else { continue };
+                    let rules = self.rules(&p.rules, hook, &[]);
+                    self.bodies.push(Body { hook, template: None, params: Vec::new(), rules, span: p.span });
+                    let body = u32::try_from(self.bodies.len() - 1).unwrap_or(u32::MAX);
+                    self.add_policy(p.name.value.clone(), p.name.span, &scope, hook, body, Vec::new(), p.span);
+                    self.record_defaults(&scope, hook, body);
+                }
+                ScopeItem::Use(u) => self.instance(u, &scope),
+            }
+        }
+    }
+
+    fn instance(&mut self, u: &ast::UseDecl, scope: &Scope) {
+        let Some(entry) = self.templates.get_mut(&u.template.name) else {
+            let d = Diagnostic::new(Code::UnknownItem, u.template.span, format!("unknown template `{}`", u.template.name))
+                .label("not a template");
+            let help = did_you_mean(&u.template.name, self.template_order.iter().map(String::as_str))
+                .unwrap_or_else(|| "declare it with `template NAME(PARAMS) on HOOK { ... }`".into());
+            self.error(d.help(help));
+            return;
+        };
+        entry.used = true;
+        let decl = entry.decl;
+        let Some(body) = entry.body else { return }; // the template itself had errors
+        if u.args.len() != decl.params.len() {
+            self.error(
+                Diagnostic::new(Code::Arity, u.span, format!(
+                    "template `{}` takes {} arguments, found {}",
+                    u.template.name,
+                    decl.params.len(),
+                    u.args.len()
+                ))
+                .label(format!("{} arguments", u.args.len()))
+                .secondary(decl.name.span, "template defined here"),
+            );
+            return;
+        }
+        let params = self.bodies.get(body as usize).map(|b| b.params.clone()).unwrap_or_default();
+        let mut args = Vec::new();
+        for (arg, (_, ty)) in u.args.iter().zip(&params) {
+            match self.constant(arg, Some(ty)) {
+                Some((v, _)) => args.push(v),
+                None => return,
+            }
+        }
+        let hook = self.bodies.get(body as usize).map_or(Hook::Access, |b| b.hook);
+        let (name, name_span) = match &u.alias {
+            Some(a) => (a.value.clone(), a.span),
+            None => (u.template.name.clone(), u.template.span),
+        };
+        self.add_policy(name, name_span, scope, hook, body, args, u.span);
+        self.record_defaults(scope, hook, body);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_policy(&mut self, name: String, name_span: Span, scope: &Scope, hook: Hook, body: u32, args: Vec<Value>, span: Span) {
+        let key = (scope.clone(), name.clone());
+        if let Some(first) = self.policy_names.get(&key) {
+            let first = *first;
+            self.error(
+                Diagnostic::new(Code::DuplicatePolicy, name_span, format!("policy `{name}` is defined twice in {scope}"))
+                    .label("defined again here")
+                    .secondary(first, "first defined here")
+                    .help("policy names identify rules in decisions; give each policy of a scope its own name (for a template instance, `use t(...) as \"name\"`)"),
+            );
+            return;
+        }
+        self.policy_names.insert(key, name_span);
+        self.policies.push(Policy { name, scope: scope.clone(), hook, body, args, span });
+    }
+
+    fn record_defaults(&mut self, scope: &Scope, hook: Hook, body: u32) {
+        let Some(b) = self.bodies.get(body as usize) else { return };
+        let found: Vec<(Span, DefaultKey)> = b
+            .rules
+            .iter()
+            .filter_map(|r| match r.effect {
+                Effect::Default(o) => Some((r.span, DefaultKey::Outcome(o))),
+                Effect::DefaultCipher(c) => Some((r.span, DefaultKey::Cipher(c))),
+                _ => None,
+            })
+            .collect();
+        for (span, key) in found {
+            let list = self.defaults.entry((scope.clone(), hook)).or_default();
+            let conflict = list.iter().find(|(_, k)| *k != key).map(|(s, _)| *s);
+            list.push((span, key));
+            if let Some(first) = conflict {
+                self.error(
+                    Diagnostic::new(Code::ConflictingDefaults, span, format!("conflicting defaults for hook `{hook}` in {scope}"))
+                        .label("this default")
+                        .secondary(first, "disagrees with this one")
+                        .help("a scope declares one default per hook"),
+                );
+            }
+        }
+    }
+
+    fn rules(&mut self, rules: &[ast::Rule], hook: Hook, params: &[(String, Type)]) -> Vec<CheckedRule> {
+        let mut out = Vec::new();
+        for r in rules {
+            let effect = self.effect(r, hook);
+            let cond = match &r.when {
+                Some(w) => {
+                    let ctx = Ctx { hook: Some(hook), params: params.to_vec(), ..Ctx::default() };
+                    self.boolean(w, &ctx).map(|(t, _)| t)
+                }
+                None => None,
+            };
+            if r.when.is_some() && cond.is_none() {
+                continue;
+            }
+            if let Some(effect) = effect {
+                out.push(CheckedRule { effect, cond, span: r.span });
+            }
+        }
+        out
+    }
+
+    fn effect(&mut self, r: &ast::Rule, hook: Hook) -> Option<Effect> {
+        let kw = r.kind.keyword();
+        let allowed = match r.kind {
+            RuleKind::Permit => hook.is_authorization(),
+            RuleKind::Forbid => hook != Hook::Log,
+            RuleKind::Use => hook == Hook::Encrypt,
+            RuleKind::Default => hook != Hook::Log,
+            RuleKind::Record | RuleKind::Redact => hook == Hook::Log,
+        };
+        if !allowed {
+            let help = match hook {
+                Hook::Encrypt => "encrypt policies use `use CIPHER`, `forbid CIPHERS` and `default CIPHER`",
+                Hook::Log => "log policies use `record FIELDS` and `redact FIELDS`",
+                _ => "instantiate, access and egress policies use `permit`, `forbid` and `default allow|deny`",
+            };
+            let kw_span = Span { end: r.span.start + u32::try_from(kw.len()).unwrap_or(0), ..r.span };
+            self.error(
+                Diagnostic::new(Code::RuleNotAtHook, kw_span, format!("`{kw}` rules are not allowed at hook `{hook}`"))
+                    .label(format!("not a rule of `{hook}`"))
+                    .help(help),
+            );
+            return None;
+        }
+        let cipher_enum = self.schema.enum_named(schema::CIPHER_ENUM);
+        let field_enum = self.schema.enum_named(schema::LOG_FIELD_ENUM);
+        Some(match r.kind {
+            RuleKind::Permit | RuleKind::Forbid if hook.is_authorization() => {
+                let actions = if r.names.is_empty() { None } else { Some(self.actions(&r.names, hook)?) };
+                if r.kind == RuleKind::Permit { Effect::Permit(actions) } else { Effect::Forbid(actions) }
+            }
+            RuleKind::Forbid => {
+                let ciphers = if r.names.is_empty() { None } else { Some(self.enum_values(&r.names, cipher_enum, "cipher")?) };
+                Effect::ForbidCiphers(ciphers)
+            }
+            RuleKind::Use => Effect::Use(*self.enum_values(&r.names, cipher_enum, "cipher")?.first()?),
+            RuleKind::Default if hook == Hook::Encrypt => {
+                Effect::DefaultCipher(*self.enum_values(&r.names, cipher_enum, "cipher")?.first()?)
+            }
+            RuleKind::Default => {
+                let name = r.names.first()?;
+                match name.name.as_str() {
+                    "allow" => Effect::Default(Outcome::Allow),
+                    "deny" => Effect::Default(Outcome::Deny),
+                    other => {
+                        self.error(
+                            Diagnostic::new(Code::TypeMismatch, name.span, format!("the default of hook `{hook}` is `allow` or `deny`, not `{other}`"))
+                                .label("not an outcome"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            RuleKind::Record => Effect::Record(self.enum_values(&r.names, field_enum, "log field")?),
+            RuleKind::Redact => Effect::Redact(self.enum_values(&r.names, field_enum, "log field")?),
+            RuleKind::Permit => return None,
+        })
+    }
+
+    fn actions(&mut self, names: &[ast::Ident], hook: Hook) -> Option<Vec<u32>> {
+        let enum_id = self.schema.enum_named(schema::ACTION_ENUM)?;
+        let valid: Vec<u32> = self.schema.actions.get(hook.index()).cloned().unwrap_or_default();
+        let valid_names: Vec<String> = valid
+            .iter()
+            .filter_map(|i| self.schema.enum_def(enum_id).and_then(|e| e.values.get(*i as usize)).cloned())
+            .collect();
+        let mut out = Vec::new();
+        let mut ok = true;
+        for n in names {
+            match self.schema.enum_value(enum_id, &n.name).filter(|i| valid.contains(i)) {
+                Some(i) => out.push(i),
+                None => {
+                    let d = Diagnostic::new(Code::UnknownAction, n.span, format!("`{}` is not an action of hook `{hook}`", n.name))
+                        .label("unknown action");
+                    let help = did_you_mean(&n.name, valid_names.iter().map(String::as_str))
+                        .unwrap_or_else(|| format!("the actions of `{hook}` are {}", backticked(&valid_names)));
+                    self.error(d.help(help));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn enum_values(&mut self, names: &[ast::Ident], enum_id: Option<crate::types::EnumId>, what: &str) -> Option<Vec<u32>> {
+        let enum_id = enum_id?;
+        let all = self.schema.enum_def(enum_id).map(|e| e.values.clone()).unwrap_or_default();
+        let mut out = Vec::new();
+        let mut ok = true;
+        for n in names {
+            match self.schema.enum_value(enum_id, &n.name) {
+                Some(i) => out.push(i),
+                None => {
+                    let d = Diagnostic::new(Code::UnknownCipherOrField, n.span, format!("unknown {what} `{}`", n.name))
+                        .label(format!("not a {what}"));
+                    let help = did_you_mean(&n.name, all.iter().map(String::as_str))
+                        .unwrap_or_else(|| format!("the {what}s are {}", backticked(&all)));
+                    self.error(d.help(help));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn unused(&mut self) {
+        let mut warnings = Vec::new();
+        for name in &self.const_order {
+            if let Some(e) = self.consts.get(name)
+                && !e.used
+            {
+                warnings.push(
+                    Diagnostic::new(Code::UnusedConstant, e.decl.name.span, format!("constant `{name}` is never used"))
+                        .label("defined here")
+                        .help("remove it, or use it in a policy"),
+                );
+            }
+        }
+        for name in &self.template_order {
+            if let Some(t) = self.templates.get(name)
+                && !t.used
+            {
+                warnings.push(
+                    Diagnostic::new(Code::UnusedTemplate, t.decl.name.span, format!("template `{name}` is never instantiated"))
+                        .label("defined here")
+                        .help(format!("instantiate it with `use {name}(...)` inside a scope")),
+                );
+            }
+        }
+        self.diags.extend(warnings);
+    }
+}

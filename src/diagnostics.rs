@@ -1,0 +1,118 @@
+//! Rendering diagnostics: for people (ariadne) and for tools (JSON lines). The only module
+//! that knows about ariadne.
+
+use crate::error::{Diagnostic, Severity};
+use crate::source::Sources;
+use ariadne::{Config, IndexType, Label, Report, ReportKind};
+use serde::Serialize;
+
+/// Render one diagnostic for a terminal, with the source lines it points at.
+pub fn render(sources: &Sources, d: &Diagnostic, color: bool) -> String {
+    let kind = match d.severity() {
+        Severity::Error => ReportKind::Error,
+        Severity::Warning => ReportKind::Warning,
+    };
+    let primary = d.span();
+    let Some(file) = sources.get(primary.file) else { return render_plain(d) };
+    let name = file.name.clone();
+    let config = Config::default().with_color(color).with_index_type(IndexType::Byte);
+    let mut report = Report::build(kind, (name.clone(), clamp(primary.range(), file.text.len())))
+        .with_config(config)
+        .with_code(d.code.as_str())
+        .with_message(&d.message);
+    for (i, l) in d.labels.iter().enumerate() {
+        // Labels in other files than the primary one are left out of the snippet.
+        let Some(lf) = sources.get(l.span.file) else { continue };
+        let mut label = Label::new((lf.name.clone(), clamp(l.span.range(), lf.text.len())));
+        if !l.message.is_empty() {
+            label = label.with_message(&l.message);
+        }
+        if color {
+            label = label.with_color(if i == 0 { ariadne::Color::Red } else { ariadne::Color::Blue });
+        }
+        report = report.with_label(label.with_order(i32::try_from(i).unwrap_or(0)));
+    }
+    if let Some(h) = &d.help {
+        report = report.with_help(h);
+    }
+    let cache = ariadne::sources(sources.iter().map(|(_, f)| (f.name.clone(), f.text.clone())));
+    let mut out = Vec::new();
+    match report.finish().write(cache, &mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(_) => render_plain(d),
+    }
+}
+
+fn clamp(r: std::ops::Range<usize>, len: usize) -> std::ops::Range<usize> {
+    let start = r.start.min(len);
+    start..r.end.clamp(start, len)
+}
+
+fn render_plain(d: &Diagnostic) -> String {
+    let sev = match d.severity() {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut s = format!("{sev}[{}]: {}\n", d.code, d.message);
+    if let Some(h) = &d.help {
+        s.push_str(&format!("  help: {h}\n"));
+    }
+    s
+}
+
+/// A diagnostic as one JSON object, for editors and CI.
+#[derive(Serialize)]
+pub struct JsonDiagnostic<'a> {
+    pub file: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: &'a str,
+    pub help: Option<&'a str>,
+    pub labels: Vec<JsonLabel<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonLabel<'a> {
+    pub file: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: &'a str,
+}
+
+pub fn to_json<'a>(sources: &'a Sources, d: &'a Diagnostic) -> JsonDiagnostic<'a> {
+    let span = d.span();
+    let (line, column) = sources.line_col(span.file, span.start);
+    let (end_line, end_column) = sources.line_col(span.file, span.end);
+    let labels = d
+        .labels
+        .iter()
+        .map(|l| {
+            let (line, column) = sources.line_col(l.span.file, l.span.start);
+            let (end_line, end_column) = sources.line_col(l.span.file, l.span.end);
+            JsonLabel { file: sources.name(l.span.file), line, column, end_line, end_column, message: &l.message }
+        })
+        .collect();
+    JsonDiagnostic {
+        file: sources.name(span.file),
+        line,
+        column,
+        end_line,
+        end_column,
+        code: d.code.as_str(),
+        severity: d.severity(),
+        message: &d.message,
+        help: d.help.as_deref(),
+        labels,
+    }
+}
+
+/// One JSON line.
+pub fn render_json(sources: &Sources, d: &Diagnostic) -> String {
+    serde_json::to_string(&to_json(sources, d)).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}

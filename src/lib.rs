@@ -1,0 +1,15 @@
+//! dictum: a policy language for object workers, its checker, compiler and evaluator.
+//!
+//! The pipeline, one module per stage: [`syntax`] (text to AST) -> [`check`] (names and
+//! types against the [`schema`]) -> `compile` -> `vm` -> `engine`. [`diagnostics`]
+//! renders the plain [`error`] data the stages return.
+
+pub mod check;
+pub mod diagnostics;
+pub mod error;
+pub mod reference;
+pub mod schema;
+pub mod source;
+pub mod syntax;
+pub mod types;
+pub mod value;

@@ -1,0 +1,343 @@
+//! The reference interpreter: evaluates checked expressions directly, written to be
+//! obviously right rather than fast. The checker uses it to compute constants; tests use it
+//! as the oracle the compiled evaluator must agree with.
+
+use crate::check::program::{Accessor, ArithOp, CmpOp, InKind, TExpr, TKind};
+use crate::schema::{LatticeShape, Schema};
+use crate::syntax::ast::Quantifier;
+use crate::types::Type;
+use crate::value::Value;
+use std::collections::BTreeSet;
+
+/// What an expression may read.
+pub struct Env<'a> {
+    pub schema: &'a Schema,
+    /// The request's attributes, by [`AttrId`](crate::schema::AttrId); `None` when absent.
+    pub attrs: &'a [Option<Value>],
+    /// The template arguments of the policy being evaluated.
+    pub params: &'a [Value],
+}
+
+/// Evaluation failed. A well-typed expression over a valid request never fails; the one
+/// expected case is a required attribute missing from the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvalError {
+    /// The request lacks a required attribute (named by its path).
+    Missing(String),
+    /// Something the checker should have ruled out: a bug.
+    Internal(String),
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EvalError::Missing(p) => write!(f, "the request has no value for `{p}`"),
+            EvalError::Internal(m) => write!(f, "internal error: {m}"),
+        }
+    }
+}
+
+type R = Result<Value, EvalError>;
+
+fn bug(what: &str) -> EvalError {
+    EvalError::Internal(what.to_string())
+}
+
+/// Evaluate an expression. `vars` holds the values of enclosing quantifier variables.
+pub fn eval(e: &TExpr, env: &Env<'_>, vars: &mut Vec<Value>) -> R {
+    match &e.kind {
+        TKind::Lit(v) => Ok(v.clone()),
+        TKind::Attr(id) => match env.attrs.get(id.0 as usize) {
+            Some(Some(v)) => Ok(v.clone()),
+            _ => Err(EvalError::Missing(env.schema.attr_path(*id))),
+        },
+        TKind::Has(id) => Ok(Value::Bool(matches!(env.attrs.get(id.0 as usize), Some(Some(_))))),
+        TKind::Param(i) => env.params.get(*i as usize).cloned().ok_or_else(|| bug("parameter out of range")),
+        TKind::Var(i) => vars.get(*i as usize).cloned().ok_or_else(|| bug("variable out of range")),
+        TKind::Not(a) => Ok(Value::Bool(!truth(a, env, vars)?)),
+        TKind::And(a, b) => Ok(Value::Bool(truth(a, env, vars)? && truth(b, env, vars)?)),
+        TKind::Or(a, b) => Ok(Value::Bool(truth(a, env, vars)? || truth(b, env, vars)?)),
+        TKind::Cmp(op, a, b) => {
+            let x = eval(a, env, vars)?;
+            let y = eval(b, env, vars)?;
+            Ok(Value::Bool(compare(*op, &x, &y)?))
+        }
+        TKind::In(kind, a, b) => {
+            let x = eval(a, env, vars)?;
+            let c = eval(b, env, vars)?;
+            Ok(Value::Bool(match (kind, &c) {
+                (InKind::Member, Value::Set(s)) => s.contains(&x),
+                (InKind::Network, net) => in_network(&x, net)?,
+                (InKind::AnyNetwork, Value::Set(s)) => {
+                    let mut hit = false;
+                    for n in s {
+                        if in_network(&x, n)? {
+                            hit = true;
+                            break;
+                        }
+                    }
+                    hit
+                }
+                _ => return Err(bug("membership on a non-set")),
+            }))
+        }
+        TKind::HasAny(a, b) => {
+            let (x, y) = (set(eval(a, env, vars)?)?, set(eval(b, env, vars)?)?);
+            Ok(Value::Bool(x.intersection(&y).next().is_some()))
+        }
+        TKind::HasAll(a, b) => {
+            let (x, y) = (set(eval(a, env, vars)?)?, set(eval(b, env, vars)?)?);
+            Ok(Value::Bool(y.is_subset(&x)))
+        }
+        TKind::Like(a, b) => {
+            let (text, pat) = (string(eval(a, env, vars)?)?, string(eval(b, env, vars)?)?);
+            Ok(Value::Bool(glob_match(&pat, &text)))
+        }
+        TKind::Matches(a, pattern) => {
+            let text = string(eval(a, env, vars)?)?;
+            let re = regex::Regex::new(pattern).map_err(|_| bug("invalid regex after checking"))?;
+            Ok(Value::Bool(re.is_match(&text)))
+        }
+        TKind::Under(a, b) => {
+            let name = string(eval(a, env, vars)?)?;
+            Ok(Value::Bool(match eval(b, env, vars)? {
+                Value::Str(d) => is_under(&name, &d),
+                Value::Set(ds) => ds.iter().any(|d| matches!(d, Value::Str(d) if is_under(&name, d))),
+                _ => return Err(bug("`under` on a non-string")),
+            }))
+        }
+        TKind::Arith(op, a, b) => arith(*op, eval(a, env, vars)?, eval(b, env, vars)?),
+        TKind::Field(acc, a) => field(*acc, eval(a, env, vars)?, &a.ty, env.schema),
+        TKind::Lub(a, b) => bound(true, eval(a, env, vars)?, eval(b, env, vars)?),
+        TKind::Glb(a, b) => bound(false, eval(a, env, vars)?, eval(b, env, vars)?),
+        TKind::Label(level, bits) => match eval(level, env, vars)? {
+            Value::Level(l) => Ok(Value::Label { level: l, compartments: *bits }),
+            _ => Err(bug("label level is not a level")),
+        },
+        TKind::Set(items) => {
+            let mut out = BTreeSet::new();
+            for i in items {
+                out.insert(eval(i, env, vars)?);
+            }
+            Ok(Value::Set(out))
+        }
+        TKind::Quant(q, s, body) => {
+            let elems = set(eval(s, env, vars)?)?;
+            let want = matches!(q, Quantifier::Any);
+            for v in elems {
+                vars.push(v);
+                let r = truth(body, env, vars);
+                vars.pop();
+                if r? == want {
+                    return Ok(Value::Bool(want));
+                }
+            }
+            Ok(Value::Bool(!want))
+        }
+    }
+}
+
+/// Evaluate a boolean expression.
+pub fn truth(e: &TExpr, env: &Env<'_>, vars: &mut Vec<Value>) -> Result<bool, EvalError> {
+    eval(e, env, vars)?.as_bool().ok_or_else(|| bug("condition is not a bool"))
+}
+
+fn set(v: Value) -> Result<BTreeSet<Value>, EvalError> {
+    match v {
+        Value::Set(s) => Ok(s),
+        _ => Err(bug("expected a set")),
+    }
+}
+
+fn string(v: Value) -> Result<String, EvalError> {
+    match v {
+        Value::Str(s) => Ok(s),
+        _ => Err(bug("expected a string")),
+    }
+}
+
+fn compare(op: CmpOp, x: &Value, y: &Value) -> Result<bool, EvalError> {
+    if let (Value::Label { level: la, compartments: ca }, Value::Label { level: lb, compartments: cb }) = (x, y) {
+        // Dominance: a partial order, so `<` and `>` are not the negations of `>=`, `<=`.
+        let le = la <= lb && ca & !cb == 0;
+        let ge = la >= lb && cb & !ca == 0;
+        return Ok(match op {
+            CmpOp::Eq => x == y,
+            CmpOp::Ne => x != y,
+            CmpOp::Le => le,
+            CmpOp::Ge => ge,
+            CmpOp::Lt => le && x != y,
+            CmpOp::Gt => ge && x != y,
+        });
+    }
+    if std::mem::discriminant(x) != std::mem::discriminant(y) {
+        return Err(bug("comparison of values of different kinds"));
+    }
+    Ok(match op {
+        CmpOp::Eq => x == y,
+        CmpOp::Ne => x != y,
+        CmpOp::Lt => x < y,
+        CmpOp::Le => x <= y,
+        CmpOp::Gt => x > y,
+        CmpOp::Ge => x >= y,
+    })
+}
+
+fn in_network(x: &Value, net: &Value) -> Result<bool, EvalError> {
+    let Value::Cidr(outer) = net else { return Err(bug("network membership in a non-network")) };
+    Ok(match x {
+        Value::Ip(ip) => outer.contains(*ip),
+        Value::Cidr(inner) => inner.prefix() >= outer.prefix() && outer.contains(inner.network()),
+        _ => return Err(bug("network membership of a non-address")),
+    })
+}
+
+fn arith(op: ArithOp, x: Value, y: Value) -> R {
+    let f = |a: i64, b: i64| match op {
+        ArithOp::Add => a.saturating_add(b),
+        ArithOp::Sub => a.saturating_sub(b),
+    };
+    Ok(match (x, y) {
+        (Value::Int(a), Value::Int(b)) => Value::Int(f(a, b)),
+        (Value::Timestamp(a), Value::Duration(b)) => Value::Timestamp(f(a, b)),
+        (Value::Timestamp(a), Value::Timestamp(b)) => Value::Duration(f(a, b)),
+        (Value::Duration(a), Value::Duration(b)) => Value::Duration(f(a, b)),
+        _ => return Err(bug("arithmetic on these values")),
+    })
+}
+
+fn field(acc: Accessor, v: Value, ty: &Type, schema: &Schema) -> R {
+    Ok(match (acc, v) {
+        (Accessor::Weekday, Value::Timestamp(t)) => {
+            // 1970-01-01 was a Thursday (index 3, Monday being 0).
+            Value::Weekday(u8::try_from((t.div_euclid(86_400) + 3).rem_euclid(7)).unwrap_or(0))
+        }
+        (Accessor::TimeOfDay, Value::Timestamp(t)) => Value::Time(u32::try_from(t.rem_euclid(86_400)).unwrap_or(0)),
+        (Accessor::Hour, Value::Timestamp(t)) => Value::Int(t.rem_euclid(86_400) / 3600),
+        (Accessor::Level, Value::Label { level, .. }) => Value::Level(level),
+        (Accessor::Compartments, Value::Label { compartments, .. }) => {
+            let Type::Lattice(l) = ty else { return Err(bug("compartments of a non-lattice")) };
+            let Some(LatticeShape::Product { compartments: names, .. }) = schema.lattice(*l).map(|d| &d.shape) else {
+                return Err(bug("compartments of a total order"));
+            };
+            Value::Set(
+                names
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| compartments & (1u64 << i) != 0)
+                    .map(|(_, n)| Value::Str(n.clone()))
+                    .collect(),
+            )
+        }
+        (Accessor::Size, Value::Set(s)) => Value::Int(i64::try_from(s.len()).unwrap_or(i64::MAX)),
+        _ => return Err(bug("accessor on the wrong kind of value")),
+    })
+}
+
+fn bound(upper: bool, x: Value, y: Value) -> R {
+    Ok(match (x, y) {
+        (Value::Level(a), Value::Level(b)) => Value::Level(if upper { a.max(b) } else { a.min(b) }),
+        (Value::Label { level: la, compartments: ca }, Value::Label { level: lb, compartments: cb }) => {
+            if upper {
+                Value::Label { level: la.max(lb), compartments: ca | cb }
+            } else {
+                Value::Label { level: la.min(lb), compartments: ca & cb }
+            }
+        }
+        _ => return Err(bug("bound of non-lattice values")),
+    })
+}
+
+/// `*` matches any run of characters, `?` exactly one, `\*` and `\?` themselves.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum P {
+        Star,
+        One,
+        Lit(char),
+    }
+    let mut pat = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        pat.push(match c {
+            '*' => P::Star,
+            '?' => P::One,
+            '\\' => match chars.next() {
+                Some(n) => P::Lit(n),
+                None => P::Lit('\\'),
+            },
+            c => P::Lit(c),
+        });
+    }
+    let text: Vec<char> = text.chars().collect();
+    // Greedy matching with one backtrack point: linear in practice, never exponential.
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pat.get(p) {
+            Some(P::Star) => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(P::One) => {
+                p += 1;
+                t += 1;
+            }
+            Some(P::Lit(c)) if text.get(t) == Some(c) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pat.get(p..).is_some_and(|rest| rest.iter().all(|x| *x == P::Star))
+}
+
+/// `name` equals `domain` or is a subdomain of it; case-insensitive, ignoring a final dot.
+pub fn is_under(name: &str, domain: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    if domain.is_empty() {
+        return true;
+    }
+    if name.len() == domain.len() {
+        return name.eq_ignore_ascii_case(domain);
+    }
+    name.len() > domain.len()
+        && name.get(name.len() - domain.len()..).is_some_and(|tail| tail.eq_ignore_ascii_case(domain))
+        && name.as_bytes().get(name.len() - domain.len() - 1) == Some(&b'.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*.bank.example", "api.bank.example"));
+        assert!(!glob_match("*.bank.example", "bank.example"));
+        assert!(glob_match("pii-*", "pii-email"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(glob_match("\\*", "*"));
+        assert!(!glob_match("\\*", "x"));
+        assert!(glob_match("*a*b*", "xxaxxbxx"));
+        assert!(glob_match("", ""));
+        assert!(!glob_match("", "a"));
+    }
+
+    #[test]
+    fn domains() {
+        assert!(is_under("a.b.example", "b.example"));
+        assert!(is_under("B.Example.", "b.example"));
+        assert!(!is_under("xb.example", "b.example"));
+        assert!(!is_under("example", "b.example"));
+    }
+}

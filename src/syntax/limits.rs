@@ -1,0 +1,128 @@
+//! Limits on input size, checked before and while parsing so that hostile input gets a
+//! diagnostic instead of a stack overflow or an unbounded allocation.
+
+use crate::error::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+/// Input limits. The defaults suit hand-written and generated policies alike; raise them
+/// through the CLI's `--max-*` flags or by building a `Limits` in the API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted source file, in bytes.
+    pub max_file_bytes: usize,
+    /// Deepest nesting of brackets, quantifiers and operators in one expression.
+    pub max_depth: usize,
+    /// Most elements in one set literal.
+    pub max_set_len: usize,
+    /// Longest string literal, in bytes.
+    pub max_string_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_file_bytes: 4 << 20, max_depth: 64, max_set_len: 100_000, max_string_len: 64 << 10 }
+    }
+}
+
+/// Reject input that would make the recursive-descent parser recurse too deeply, before
+/// the parser sees it. Depth here is bracket nesting plus open quantifiers.
+pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnostic> {
+    if text.len() > limits.max_file_bytes {
+        return Err(Diagnostic::new(Code::FileTooLarge, Span::new(file, 0, 0), format!(
+            "file is {} bytes, more than the limit of {}",
+            text.len(),
+            limits.max_file_bytes
+        ))
+        .label("this file")
+        .help("split the policies over several files, or raise the limit with `--max-file-bytes`"));
+    }
+    let bytes = text.as_bytes();
+    // Quantifiers opened at each bracket level; a quantifier body ends with its bracket.
+    let mut stack: Vec<usize> = vec![0];
+    let mut open_quants = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if c == b'"' || c == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while bytes.get(i).is_some_and(|c| *c != b'\n') {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while bytes.get(i).is_some() && !(bytes.get(i) == Some(&b'*') && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' | b'{' | b'[' => {
+                stack.push(0);
+                if stack.len() + open_quants > limits.max_depth {
+                    return Err(too_deep(file, i, limits));
+                }
+            }
+            b')' | b'}' | b']' => {
+                if stack.len() > 1 {
+                    open_quants -= stack.pop().unwrap_or(0);
+                }
+            }
+            b';' => {
+                if let Some(top) = stack.last_mut() {
+                    open_quants -= *top;
+                    *top = 0;
+                }
+            }
+            b'a' if is_word_at(bytes, i, b"any") || is_word_at(bytes, i, b"all") => {
+                if let Some(top) = stack.last_mut() {
+                    *top += 1;
+                    open_quants += 1;
+                }
+                if stack.len() + open_quants > limits.max_depth {
+                    return Err(too_deep(file, i, limits));
+                }
+                i += 2;
+            }
+            _ if is_ident_byte(b) => {
+                // Skip the rest of a word so `many` or `ball` never count as a quantifier.
+                while bytes.get(i + 1).is_some_and(|c| is_ident_byte(*c)) {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn is_word_at(bytes: &[u8], i: usize, word: &[u8]) -> bool {
+    let before_ok = i == 0 || bytes.get(i - 1).is_none_or(|b| !is_ident_byte(*b));
+    let after_ok = bytes.get(i + word.len()).is_none_or(|b| !is_ident_byte(*b));
+    before_ok && after_ok && bytes.get(i..i + word.len()) == Some(word)
+}
+
+fn too_deep(file: FileId, at: usize, limits: &Limits) -> Diagnostic {
+    Diagnostic::new(Code::NestingTooDeep, Span::new(file, at, at + 1), format!(
+        "nesting is more than {} levels deep",
+        limits.max_depth
+    ))
+    .label("this level is too deep")
+    .help("flatten the expression, or move parts of it into constants")
+}

@@ -1,0 +1,9 @@
+//! Stage 1: text to syntax tree. [`parse_policy`] and [`parse_schema`] return an AST with
+//! spans, or the first syntax error of the file.
+
+pub mod ast;
+mod limits;
+mod parser;
+
+pub use limits::Limits;
+pub use parser::{format_timestamp, parse_cidr, parse_expr, parse_policy, parse_schema, parse_timestamp};
