@@ -94,8 +94,8 @@ impl Checker<'_> {
                 let Type::Set(elem) = &s.ty else {
                     self.error(
                         Diagnostic::new(Code::TypeMismatch, set.span, format!(
-                            "a quantifier ranges over a set, not a `{}`",
-                            self.ty(&s.ty)
+                            "a quantifier ranges over a set, not {}",
+                            self.a(&s.ty)
                         ))
                         .label("not a set"),
                     );
@@ -122,7 +122,7 @@ impl Checker<'_> {
         let (t, f) = self.expr(e, ctx, Some(&Type::Bool))?;
         if t.ty != Type::Bool {
             self.error(
-                Diagnostic::new(Code::TypeMismatch, e.span, format!("expected a condition, found a `{}`", self.ty(&t.ty)))
+                Diagnostic::new(Code::TypeMismatch, e.span, format!("expected a condition, found {}", self.a(&t.ty)))
                     .label("not a bool")
                     .help("compare it with something, e.g. `==`, `in` or `has`"),
             );
@@ -133,6 +133,11 @@ impl Checker<'_> {
 
     fn ty(&self, t: &Type) -> String {
         self.schema.type_name(t)
+    }
+
+    /// "a `string`", "an `int`": a type with its article, for messages.
+    fn a(&self, t: &Type) -> String {
+        article(&self.ty(t))
     }
 
     /// Is this a bare name that only the expected type can resolve?
@@ -322,8 +327,8 @@ impl Checker<'_> {
                 };
                 self.error(
                     Diagnostic::new(Code::UnknownAttribute, field.span, format!(
-                        "a `{}` has no field `{}`",
-                        self.ty(&b.ty),
+                        "{} has no field `{}`",
+                        self.a(&b.ty),
                         field.name
                     ))
                     .label("unknown field")
@@ -379,11 +384,13 @@ impl Checker<'_> {
     }
 
     fn set_lit(&mut self, items: &[Expr], ctx: &Ctx, expected: Option<&Type>, span: Span) -> Typed {
-        let mut elem_ty = expected.and_then(Type::element).cloned().unwrap_or(Type::Never);
+        // The context's element type only helps resolve bare names; the elements decide.
+        let hint = expected.and_then(Type::element).cloned();
+        let mut elem_ty = Type::Never;
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for item in items {
-            let exp = if elem_ty == Type::Never { None } else { Some(elem_ty.clone()) };
+            let exp = if elem_ty == Type::Never { hint.clone() } else { Some(elem_ty.clone()) };
             let Some((t, _)) = self.expr(item, ctx, exp.as_ref()) else {
                 ok = false;
                 continue;
@@ -470,7 +477,7 @@ impl Checker<'_> {
                 if tl.ty != Type::Lattice(base) {
                     let base_name = self.ty(&Type::Lattice(base));
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, level.span, format!("expected a level of `{base_name}`, found a `{}`", self.ty(&tl.ty)))
+                        Diagnostic::new(Code::TypeMismatch, level.span, format!("expected a level of `{base_name}`, found {}", self.a(&tl.ty)))
                             .label("wrong level"),
                     );
                     return None;
@@ -529,8 +536,8 @@ impl Checker<'_> {
                 self.ty(&b.ty)
             ))
             .label("different lattices")
-            .secondary(a.span, format!("a `{}`", self.ty(&a.ty)))
-            .secondary(b.span, format!("a `{}`", self.ty(&b.ty)))
+            .secondary(a.span, self.a(&a.ty))
+            .secondary(b.span, self.a(&b.ty))
             .help("levels of different lattices are never comparable"),
             _ => Diagnostic::new(Code::BadOperands, span, format!(
                 "{what} needs two lattice values, found `{}` and `{}`",
@@ -595,9 +602,9 @@ impl Checker<'_> {
                     _ => {
                         self.error(
                             Diagnostic::new(Code::BadOperands, coll.span, format!(
-                                "`{}` needs a set or a network, found a `{}`",
+                                "`{}` needs a set or a network, found {}",
                                 op.symbol(),
-                                self.ty(&tc.ty)
+                                self.a(&tc.ty)
                             ))
                             .label("not a set")
                             .help(if op == BinOp::Has {
@@ -615,11 +622,11 @@ impl Checker<'_> {
                     _ => matches!(te.ty, Type::Ip | Type::Cidr),
                 };
                 if !fits {
-                    let want = elem_exp.map_or("an `ip` or `cidr`".to_string(), |t| format!("a `{}`", self.ty(&t)));
+                    let want = elem_exp.map_or("an `ip` or `cidr`".to_string(), |t| self.a(&t));
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, elem.span, format!("expected {want}, found a `{}`", self.ty(&te.ty)))
+                        Diagnostic::new(Code::TypeMismatch, elem.span, format!("expected {want}, found {}", self.a(&te.ty)))
                             .label("wrong element type")
-                            .secondary(coll.span, format!("this is a `{}`", self.ty(&tc.ty))),
+                            .secondary(coll.span, format!("this is {}", self.a(&tc.ty))),
                     );
                     return None;
                 }
@@ -709,8 +716,8 @@ impl Checker<'_> {
             self.ty(&b.ty)
         ))
         .label("incompatible operands")
-        .secondary(a.span, format!("a `{}`", self.ty(&a.ty)))
-        .secondary(b.span, format!("a `{}`", self.ty(&b.ty)))
+        .secondary(a.span, self.a(&a.ty))
+        .secondary(b.span, self.a(&b.ty))
     }
 }
 
@@ -726,7 +733,7 @@ fn intersect(a: &[AttrId], b: &[AttrId]) -> Vec<AttrId> {
 }
 
 fn arity(name: &Ident, want: usize, got: usize, span: Span) -> Diagnostic {
-    Diagnostic::new(Code::Arity, span, format!("`{}` takes {want} arguments, found {got}", name.name)).label(format!("{got} arguments"))
+    Diagnostic::new(Code::Arity, span, format!("`{}` takes {want} arguments, found {got}", name.name)).label(format!("{got} argument{}", if got == 1 { "" } else { "s" }))
 }
 
 pub(super) fn backticked(names: &[String]) -> String {
@@ -746,4 +753,10 @@ pub(super) fn literal(l: &Literal) -> (Value, Type) {
         Literal::Duration(d) => (Value::Duration(*d), Type::Duration),
         Literal::Time(t) => (Value::Time(*t), Type::Time),
     }
+}
+
+/// A type name with its indefinite article.
+pub(super) fn article(name: &str) -> String {
+    let an = name.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} `{name}`", if an { "an" } else { "a" })
 }

@@ -296,8 +296,8 @@ impl<'a> Checker<'a> {
                 _ => {
                     let (ws, ts) = (self.schema.type_name(w), self.schema.type_name(&t.ty));
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, e.span, format!("expected a `{ws}`, found a `{ts}`"))
-                            .label(format!("this is a `{ts}`")),
+                        Diagnostic::new(Code::TypeMismatch, e.span, format!("expected {}, found {}", expr::article(&ws), expr::article(&ts)))
+                            .label(format!("this is {}", expr::article(&ts))),
                     );
                     return None;
                 }
@@ -430,7 +430,7 @@ impl<'a> Checker<'a> {
                     decl.params.len(),
                     u.args.len()
                 ))
-                .label(format!("{} arguments", u.args.len()))
+                .label(format!("{} argument{}", u.args.len(), if u.args.len() == 1 { "" } else { "s" }))
                 .secondary(decl.name.span, "template defined here"),
             );
             return;

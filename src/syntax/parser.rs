@@ -136,39 +136,54 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
         pest::error::InputLocation::Span((s, e)) => (s, e),
     };
     let found = found_at(text, start);
-    let end = if end > start { end } else { start + found.len().max(1).min(text.len().saturating_sub(start)) };
+    let end = if end > start { end } else { start + found.len() };
     let span = Span::new(file, start, end);
+    if found.is_empty() {
+        return Diagnostic::new(Code::Syntax, span, "unexpected end of file")
+            .label("the file ends here")
+            .help("check that every `{` and `(` is closed and every rule ends with `;`");
+    }
+    if found == "\"" && text.get(start..).is_some_and(|rest| !rest.lines().next().unwrap_or("").get(1..).unwrap_or("").contains('"')) {
+        return Diagnostic::new(Code::Syntax, span, "string is not closed")
+            .label("this string has no closing `\"` on its line")
+            .help("strings end with `\"` on the line they start");
+    }
     let expected = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
-    let found_text = if found.is_empty() { "the end of the file".to_string() } else { format!("`{found}`") };
-    let d = Diagnostic::new(Code::Syntax, span, format!("expected {expected}, found {found_text}"))
-        .label(format!("expected {expected} here"));
-    match hint(&found, &expected) {
+    let d = Diagnostic::new(Code::Syntax, span, format!("expected {expected}, found `{found}`")).label(format!("unexpected `{found}`"));
+    match hint(&found) {
         Some(h) => d.help(h),
         None => d,
     }
 }
 
-/// The token-ish text at an offset: a word, or one character.
+/// The token-ish text at an offset: a word, a run of operator characters, or one character.
 fn found_at(text: &str, at: usize) -> String {
     let rest = text.get(at..).unwrap_or("");
     let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     if !word.is_empty() {
         return word;
     }
+    let op: String = rest.chars().take_while(|c| "&|=!<>".contains(*c)).collect();
+    if !op.is_empty() {
+        return op;
+    }
     rest.chars().next().map(String::from).unwrap_or_default()
 }
 
-fn hint(found: &str, expected: &str) -> Option<String> {
+fn hint(found: &str) -> Option<String> {
     match found {
         "&&" | "&" => Some("write `and` for logical and".into()),
         "||" | "|" => Some("write `or` for logical or".into()),
         "!" => Some("write `not` for negation".into()),
         "=" => Some("compare with `==`".into()),
         "'" => Some("strings are written in double quotes".into()),
-        _ if expected.contains("`;`") => Some("every rule and declaration ends with `;`".into()),
+        "<" | ">" | "<=" | ">=" | "==" | "!=" => Some("comparisons do not chain: write `a < b and b < c`".into()),
+        "}" | "permit" | "forbid" | "use" | "default" | "record" | "redact" | "policy" | "const" | "domain" | "platform" => {
+            Some("is a `;` missing before this? every rule and declaration ends with `;`".into())
+        }
         _ => None,
     }
 }
@@ -176,9 +191,10 @@ fn hint(found: &str, expected: &str) -> Option<String> {
 fn describe_expected(rules: &[Rule]) -> String {
     let mut names: Vec<&str> = Vec::new();
     for r in rules {
-        let n = rule_name(*r);
-        if !names.contains(&n) {
-            names.push(n);
+        for n in rule_names(*r) {
+            if !names.contains(n) {
+                names.push(n);
+            }
         }
     }
     match names.as_slice() {
@@ -188,11 +204,13 @@ fn describe_expected(rules: &[Rule]) -> String {
     }
 }
 
-fn rule_name(r: Rule) -> &'static str {
+fn rule_names(r: Rule) -> &'static [&'static str] {
     match r {
-        Rule::EOI => "the end of the file",
-        Rule::ident | Rule::name_list | Rule::ident_list => "a name",
-        Rule::string | Rule::string_inner => "a string",
+        Rule::EOI => &["the end of the file"],
+        Rule::policy_file => &["`const`", "`lattice`", "`template`", "`platform`", "`domain`"],
+        Rule::schema_file => &["`enum`", "`actions`", "`entity`", "`lattice`"],
+        Rule::ident | Rule::name_list | Rule::ident_list => &["a name"],
+        Rule::string | Rule::string_inner => &["a string"],
         Rule::expr
         | Rule::or_expr
         | Rule::and_expr
@@ -215,38 +233,45 @@ fn rule_name(r: Rule) -> &'static str {
         | Rule::cidr
         | Rule::ipv4
         | Rule::ipv6
-        | Rule::not_op => "an expression",
-        Rule::cmp_op | Rule::has_any | Rule::has_all => "a comparison operator",
-        Rule::add_op => "`+` or `-`",
-        Rule::kw_and | Rule::kw_or => "`and` or `or`",
-        Rule::policy_decl | Rule::kw_policy => "`policy`",
-        Rule::use_decl => "`use`",
-        Rule::const_decl
-        | Rule::template_decl
-        | Rule::platform_block
-        | Rule::domain_block
-        | Rule::lattice_decl => "a declaration (`const`, `lattice`, `template`, `platform`, `domain`)",
-        Rule::class_block | Rule::tag_block | Rule::user_block => "a scope block",
-        Rule::permit_rule
-        | Rule::forbid_rule
-        | Rule::use_rule
-        | Rule::default_rule
-        | Rule::record_rule
-        | Rule::redact_rule => "a rule (`permit`, `forbid`, `use`, `default`, `record`, `redact`)",
-        Rule::when_clause | Rule::kw_when => "`when`",
-        Rule::enum_decl | Rule::actions_decl | Rule::entity_decl => "a schema declaration (`enum`, `actions`, `entity`, `lattice`)",
-        Rule::attr_decl => "an attribute declaration",
-        Rule::type_expr | Rule::set_type => "a type",
-        Rule::lattice_levels | Rule::lattice_product => "`{` or `=`",
-        Rule::block_body => "`{`",
-        Rule::params | Rule::param => "a parameter",
-        Rule::optional_mark => "`?`",
-        Rule::quant_kind | Rule::kw_any | Rule::kw_all => "`any` or `all`",
-        Rule::kw_in => "`in`",
-        Rule::kw_on => "`on`",
-        Rule::kw_with => "`with`",
-        Rule::kw_as => "`as`",
-        _ => "something else",
+        | Rule::not_op
+        | Rule::kw_not => &["an expression"],
+        Rule::cmp_op | Rule::has_any | Rule::has_all | Rule::kw_has | Rule::kw_like | Rule::kw_matches | Rule::kw_under => {
+            &["a comparison operator"]
+        }
+        Rule::add_op => &["`+`", "`-`"],
+        Rule::kw_and => &["`and`"],
+        Rule::kw_or => &["`or`"],
+        Rule::policy_decl | Rule::kw_policy => &["`policy`"],
+        Rule::use_decl | Rule::kw_use => &["`use`"],
+        Rule::const_decl | Rule::kw_const => &["`const`"],
+        Rule::template_decl | Rule::kw_template => &["`template`"],
+        Rule::platform_block | Rule::kw_platform => &["`platform`"],
+        Rule::domain_block | Rule::kw_domain => &["`domain`"],
+        Rule::lattice_decl | Rule::kw_lattice => &["`lattice`"],
+        Rule::class_block | Rule::kw_class => &["`class`"],
+        Rule::tag_block | Rule::kw_tag => &["`tag`"],
+        Rule::user_block | Rule::kw_user => &["`user`"],
+        Rule::permit_rule | Rule::kw_permit => &["`permit`"],
+        Rule::forbid_rule | Rule::kw_forbid => &["`forbid`"],
+        Rule::use_rule => &["`use`"],
+        Rule::default_rule | Rule::kw_default => &["`default`"],
+        Rule::record_rule | Rule::kw_record => &["`record`"],
+        Rule::redact_rule | Rule::kw_redact => &["`redact`"],
+        Rule::when_clause | Rule::kw_when => &["`when`"],
+        Rule::enum_decl | Rule::kw_enum => &["`enum`"],
+        Rule::actions_decl | Rule::kw_actions => &["`actions`"],
+        Rule::entity_decl | Rule::kw_entity => &["`entity`"],
+        Rule::attr_decl => &["an attribute declaration"],
+        Rule::type_expr | Rule::set_type | Rule::kw_set => &["a type"],
+        Rule::lattice_levels | Rule::lattice_product | Rule::block_body => &["`{`"],
+        Rule::params | Rule::param => &["a parameter"],
+        Rule::optional_mark => &["`?`"],
+        Rule::quant_kind | Rule::kw_any | Rule::kw_all => &["`any`", "`all`"],
+        Rule::kw_in => &["`in`"],
+        Rule::kw_on => &["`on`"],
+        Rule::kw_with => &["`with`"],
+        Rule::kw_as => &["`as`"],
+        _ => &[],
     }
 }
 
@@ -256,9 +281,11 @@ struct Builder<'l> {
 }
 
 impl Builder<'_> {
+    /// A pair's span without the trailing whitespace pest includes in some rules.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let trimmed = s.as_str().trim_end_matches([' ', '\t', '\r', '\n']).len();
+        Span::new(self.file, s.start(), s.start() + trimmed)
     }
 
     fn internal(&self, pair: &Pair<'_, Rule>, found: Rule) -> Diagnostic {
