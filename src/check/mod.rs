@@ -60,6 +60,17 @@ pub fn check_sources(sources: &Sources, schema: Schema, limits: &Limits) -> Chec
 
 /// Check parsed files as one project.
 pub fn check_files(files: &[(FileId, PolicyFile)], schema: Schema) -> Checked {
+    let span = files.first().map(|(id, _)| Span::new(*id, 0, 0)).unwrap_or_default();
+    crate::syntax::with_stack(|| check_files_here(files, schema)).unwrap_or_else(|| Checked {
+        program: None,
+        diagnostics: vec![
+            Diagnostic::new(Code::Internal, span, "internal error: the checker stopped unexpectedly")
+                .help("this is a bug in dictum; please report it with the input that caused it"),
+        ],
+    })
+}
+
+fn check_files_here(files: &[(FileId, PolicyFile)], schema: Schema) -> Checked {
     let mut c = Checker {
         schema,
         diags: Vec::new(),

@@ -126,3 +126,19 @@ fn too_deep(file: FileId, at: usize, limits: &Limits) -> Diagnostic {
     .label("this level is too deep")
     .help("flatten the expression, or move parts of it into constants")
 }
+
+/// Stack for parsing and checking. Recursive descent over a nesting-bounded input needs a
+/// bounded but (in unoptimised builds especially) large stack; only the touched part of
+/// this reservation is ever committed.
+const STACK_BYTES: usize = 512 << 20;
+
+/// Run `f` on a thread with a stack large enough for the deepest input the limits accept,
+/// so a caller's small thread stack (2 MiB for test threads) never overflows. `None` if
+/// no thread could be started, or `f` panicked (a bug).
+pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|s| match std::thread::Builder::new().name("dictum-parse".into()).stack_size(STACK_BYTES).spawn_scoped(s, f) {
+        Ok(handle) => handle.join().ok(),
+        // No thread could be created (resource limits): the caller reports an internal error.
+        Err(_) => None,
+    })
+}

@@ -5,5 +5,5 @@ pub mod ast;
 mod limits;
 mod parser;
 
-pub use limits::Limits;
+pub use limits::{Limits, with_stack};
 pub use parser::{format_timestamp, parse_cidr, parse_expr, parse_policy, parse_schema, parse_timestamp};

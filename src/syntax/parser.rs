@@ -2,7 +2,7 @@
 //! builder that turns pest's pairs into AST nodes with spans, validating literals on the way.
 
 use super::ast::*;
-use super::limits::{Limits, prescan};
+use super::limits::{Limits, prescan, with_stack};
 use crate::error::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::Parser as _;
@@ -16,6 +16,11 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 
 /// Parse a `.policy` file.
 pub fn parse_policy(file: FileId, text: &str, limits: &Limits) -> Result<PolicyFile> {
+    prescan(file, text, limits)?;
+    with_stack(|| parse_policy_here(file, text, limits)).unwrap_or_else(|| Err(internal(Span::new(file, 0, 0), "the parser stopped unexpectedly")))
+}
+
+fn parse_policy_here(file: FileId, text: &str, limits: &Limits) -> Result<PolicyFile> {
     prescan(file, text, limits)?;
     let pairs = Grammar::parse(Rule::policy_file, text).map_err(|e| syntax_error(file, text, &e))?;
     let b = Builder { file, limits };
@@ -35,6 +40,11 @@ pub fn parse_policy(file: FileId, text: &str, limits: &Limits) -> Result<PolicyF
 
 /// Parse a `.schema` file.
 pub fn parse_schema(file: FileId, text: &str, limits: &Limits) -> Result<SchemaFile> {
+    prescan(file, text, limits)?;
+    with_stack(|| parse_schema_here(file, text, limits)).unwrap_or_else(|| Err(internal(Span::new(file, 0, 0), "the parser stopped unexpectedly")))
+}
+
+fn parse_schema_here(file: FileId, text: &str, limits: &Limits) -> Result<SchemaFile> {
     prescan(file, text, limits)?;
     let pairs = Grammar::parse(Rule::schema_file, text).map_err(|e| syntax_error(file, text, &e))?;
     let b = Builder { file, limits };
@@ -79,6 +89,11 @@ pub fn parse_schema(file: FileId, text: &str, limits: &Limits) -> Result<SchemaF
 
 /// Parse one expression (used by tests and tools).
 pub fn parse_expr(file: FileId, text: &str, limits: &Limits) -> Result<Expr> {
+    prescan(file, text, limits)?;
+    with_stack(|| parse_expr_here(file, text, limits)).unwrap_or_else(|| Err(internal(Span::new(file, 0, 0), "the parser stopped unexpectedly")))
+}
+
+fn parse_expr_here(file: FileId, text: &str, limits: &Limits) -> Result<Expr> {
     prescan(file, text, limits)?;
     let pairs = Grammar::parse(Rule::expr, text).map_err(|e| syntax_error(file, text, &e))?;
     let b = Builder { file, limits };
@@ -153,7 +168,7 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
     let d = Diagnostic::new(Code::Syntax, span, format!("expected {expected}, found `{found}`")).label(format!("unexpected `{found}`"));
-    match hint(&found) {
+    match hint(&found, &expected) {
         Some(h) => d.help(h),
         None => d,
     }
@@ -173,7 +188,12 @@ fn found_at(text: &str, at: usize) -> String {
     rest.chars().next().map(String::from).unwrap_or_default()
 }
 
-fn hint(found: &str) -> Option<String> {
+fn hint(found: &str, expected: &str) -> Option<String> {
+    let rule_kw = matches!(found, "permit" | "forbid" | "use" | "default" | "record" | "redact");
+    if rule_kw && expected.contains("`platform`") {
+        return Some("rules live inside a policy: `platform { policy \"NAME\" on HOOK { RULES } }`".into());
+    }
+    let mid_expression = expected.contains("`and`") || expected.contains("`+`");
     match found {
         "&&" | "&" => Some("write `and` for logical and".into()),
         "||" | "|" => Some("write `or` for logical or".into()),
@@ -181,7 +201,9 @@ fn hint(found: &str) -> Option<String> {
         "=" => Some("compare with `==`".into()),
         "'" => Some("strings are written in double quotes".into()),
         "<" | ">" | "<=" | ">=" | "==" | "!=" => Some("comparisons do not chain: write `a < b and b < c`".into()),
-        "}" | "permit" | "forbid" | "use" | "default" | "record" | "redact" | "policy" | "const" | "domain" | "platform" => {
+        "}" | "permit" | "forbid" | "use" | "default" | "record" | "redact" | "policy" | "const" | "domain" | "platform"
+            if mid_expression =>
+        {
             Some("is a `;` missing before this? every rule and declaration ends with `;`".into())
         }
         _ => None,
@@ -560,6 +582,8 @@ impl Builder<'_> {
         if depth > self.limits.max_depth {
             return Err(self.too_deep(span));
         }
+        // Only constructs that nest (brackets, calls, sets, quantifiers) deepen; the
+        // precedence levels an expression passes through do not.
         let d = depth + 1;
         match pair.as_rule() {
             Rule::expr => {
@@ -568,22 +592,13 @@ impl Builder<'_> {
             }
             Rule::or_expr | Rule::and_expr => {
                 let is_or = pair.as_rule() == Rule::or_expr;
-                let operands: Vec<Pair<'_, Rule>> =
-                    kids(pair).filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and)).collect();
-                let mut it = operands.into_iter();
-                let first = it.next().ok_or_else(|| internal(span, "empty operand list"))?;
-                let mut acc = self.expr(first, d)?;
-                // Left-nested chains are as deep as they are long: count each link.
-                for (i, p) in it.enumerate() {
-                    if d + i > self.limits.max_depth * 8 {
-                        return Err(self.too_deep(span));
-                    }
-                    let rhs = self.expr(p, d)?;
-                    let s = acc.span.join(rhs.span);
-                    let kind = if is_or { ExprKind::Or(Box::new(acc), Box::new(rhs)) } else { ExprKind::And(Box::new(acc), Box::new(rhs)) };
-                    acc = Expr { kind, span: s };
-                }
-                Ok(acc)
+                let operands = kids(pair)
+                    .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
+                    .map(|p| self.expr(p, depth))
+                    .collect::<Result<Vec<_>>>()?;
+                // A balanced tree keeps long generated chains shallow; evaluation order
+                // (left to right) is unchanged because `and` and `or` are associative.
+                balanced(operands, is_or).ok_or_else(|| internal(span, "empty operand list"))
             }
             Rule::not_expr => {
                 let mut nots = Vec::new();
@@ -598,7 +613,7 @@ impl Builder<'_> {
                     return Err(self.too_deep(span));
                 }
                 let operand = operand.ok_or_else(|| internal(span, "not without operand"))?;
-                let mut e = self.expr(operand, d)?;
+                let mut e = self.expr(operand, depth)?;
                 for ns in nots.into_iter().rev() {
                     let s = ns.join(e.span);
                     e = Expr { kind: ExprKind::Not(Box::new(e)), span: s };
@@ -607,23 +622,23 @@ impl Builder<'_> {
             }
             Rule::comparison => {
                 let mut it = kids(pair);
-                let lhs = self.expr(self.next(&mut it, span)?, d)?;
+                let lhs = self.expr(self.next(&mut it, span)?, depth)?;
                 let Some(op) = it.next() else { return Ok(lhs) };
                 let op = cmp_op(&op);
-                let rhs = self.expr(self.next(&mut it, span)?, d)?;
+                let rhs = self.expr(self.next(&mut it, span)?, depth)?;
                 Ok(Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span })
             }
             Rule::sum => {
                 let mut it = kids(pair);
-                let mut acc = self.expr(self.next(&mut it, span)?, d)?;
+                let mut acc = self.expr(self.next(&mut it, span)?, depth)?;
                 let mut links = 0usize;
                 while let Some(op) = it.next() {
                     links += 1;
-                    if d + links > self.limits.max_depth {
+                    if depth + links > self.limits.max_depth {
                         return Err(self.too_deep(span));
                     }
                     let op = if op.as_str() == "+" { BinOp::Add } else { BinOp::Sub };
-                    let rhs = self.expr(self.next(&mut it, span)?, d)?;
+                    let rhs = self.expr(self.next(&mut it, span)?, depth)?;
                     let s = acc.span.join(rhs.span);
                     acc = Expr { kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)), span: s };
                 }
@@ -631,9 +646,9 @@ impl Builder<'_> {
             }
             Rule::postfix => {
                 let mut it = kids(pair);
-                let mut acc = self.expr(self.next(&mut it, span)?, d)?;
+                let mut acc = self.expr(self.next(&mut it, span)?, depth)?;
                 for (i, field) in it.enumerate() {
-                    if d + i > self.limits.max_depth {
+                    if depth + i > self.limits.max_depth {
                         return Err(self.too_deep(span));
                     }
                     let f = self.ident(field);
@@ -728,6 +743,17 @@ impl Builder<'_> {
             other => Err(internal(span, &format!("unexpected {other:?} in an expression"))),
         }
     }
+}
+
+fn balanced(mut items: Vec<Expr>, is_or: bool) -> Option<Expr> {
+    if items.len() <= 1 {
+        return items.pop();
+    }
+    let right = items.split_off(items.len() / 2);
+    let (l, r) = (balanced(items, is_or)?, balanced(right, is_or)?);
+    let span = l.span.join(r.span);
+    let kind = if is_or { ExprKind::Or(Box::new(l), Box::new(r)) } else { ExprKind::And(Box::new(l), Box::new(r)) };
+    Some(Expr { kind, span })
 }
 
 fn cmp_op(pair: &Pair<'_, Rule>) -> BinOp {
