@@ -16,14 +16,14 @@ pub fn render(sources: &Sources, d: &Diagnostic, color: bool) -> String {
     let Some(file) = sources.get(primary.file) else { return render_plain(d) };
     let name = file.name.clone();
     let config = Config::default().with_color(color).with_index_type(IndexType::Byte);
-    let mut report = Report::build(kind, (name.clone(), clamp(primary.range(), file.text.len())))
+    let mut report = Report::build(kind, (name.clone(), clamp(primary.range(), &file.text)))
         .with_config(config)
         .with_code(d.code.as_str())
         .with_message(&d.message);
     for (i, l) in d.labels.iter().enumerate() {
         // Labels in other files than the primary one are left out of the snippet.
         let Some(lf) = sources.get(l.span.file) else { continue };
-        let mut label = Label::new((lf.name.clone(), clamp(l.span.range(), lf.text.len())));
+        let mut label = Label::new((lf.name.clone(), clamp(l.span.range(), &lf.text)));
         if !l.message.is_empty() {
             label = label.with_message(&l.message);
         }
@@ -43,9 +43,18 @@ pub fn render(sources: &Sources, d: &Diagnostic, color: bool) -> String {
     }
 }
 
-fn clamp(r: std::ops::Range<usize>, len: usize) -> std::ops::Range<usize> {
-    let start = r.start.min(len);
-    start..r.end.clamp(start, len)
+/// Fit a span to the text: within bounds and on character boundaries (ariadne slices).
+fn clamp(r: std::ops::Range<usize>, text: &str) -> std::ops::Range<usize> {
+    let len = text.len();
+    let mut start = r.start.min(len);
+    while start > 0 && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = r.end.clamp(start, len);
+    while end < len && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
 }
 
 fn render_plain(d: &Diagnostic) -> String {

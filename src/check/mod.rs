@@ -37,9 +37,15 @@ impl Checked {
 
 /// Parse and check every source file as one project.
 pub fn check_sources(sources: &Sources, schema: Schema, limits: &Limits) -> Checked {
+    let ids: Vec<FileId> = sources.iter().map(|(id, _)| id).collect();
+    check_some(sources, &ids, schema, limits)
+}
+
+/// Parse and check the given files of `sources` as one project.
+pub fn check_some(sources: &Sources, ids: &[FileId], schema: Schema, limits: &Limits) -> Checked {
     let mut files = Vec::new();
     let mut diags = Vec::new();
-    for (id, f) in sources.iter() {
+    for (id, f) in ids.iter().filter_map(|id| sources.get(*id).map(|f| (*id, f))) {
         match parse_policy(id, &f.text, limits) {
             Ok(ast) => files.push((id, ast)),
             Err(d) => diags.push(d),

@@ -137,13 +137,21 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
     Ok(())
 }
 
-/// Load the policy files under `paths` into `sources`; unreadable text is a diagnostic.
-pub fn load_policies(paths: &[PathBuf], sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Result<usize, UsageError> {
+/// Load the policy files under `paths` into `sources`; text that is not UTF-8 is a
+/// diagnostic. Returns how many files were found and the ids of the readable ones.
+pub fn load_policies(
+    paths: &[PathBuf],
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(usize, Vec<dictum::source::FileId>), UsageError> {
     let files = policy_files(paths)?;
+    let mut ids = Vec::new();
     for f in &files {
-        read_text(f, sources, diags)?;
+        if let Some((id, _)) = read_text(f, sources, diags)? {
+            ids.push(id);
+        }
     }
-    Ok(files.len())
+    Ok((files.len(), ids))
 }
 
 /// Print diagnostics in the chosen format; returns (errors, warnings).

@@ -1,7 +1,7 @@
 //! `dictum check`: parse and type-check policies, report every diagnostic.
 
 use crate::project::{self, ColorChoice, Format, LimitArgs, plural};
-use dictum::check::check_sources;
+use dictum::check::check_some;
 use dictum::source::Sources;
 use std::path::PathBuf;
 
@@ -42,14 +42,14 @@ pub fn run(args: Args) -> u8 {
     }
     let mut sources = Sources::new();
     let mut load_diags = Vec::new();
-    let n = match project::load_policies(&args.paths, &mut sources, &mut load_diags) {
-        Ok(n) => n,
+    let (n, ids) = match project::load_policies(&args.paths, &mut sources, &mut load_diags) {
+        Ok(r) => r,
         Err(e) => return usage(&e.0),
     };
     if n == 0 {
         return usage("no `.policy` files found in the given paths");
     }
-    let checked = check_sources(&sources, schema, &limits);
+    let checked = check_some(&sources, &ids, schema, &limits);
     let mut all = load_diags;
     all.extend(checked.diagnostics);
     let (errors, warnings) = project::report(&sources, &all, args.format, args.color.enabled());

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: what a developer runs before pushing, and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+cargo build --locked --bins
+cargo test --locked --workspace
+# The policy library must check without errors or warnings.
+./target/debug/dictum check policies/
