@@ -221,11 +221,10 @@ fn field(acc: Accessor, v: Value, ty: &Type, schema: &Schema) -> R {
                 return Err(bug("compartments of a total order"));
             };
             Value::Set(
-                names
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| compartments & (1u64 << i) != 0)
-                    .map(|(_, n)| Value::Str(n.clone()))
+                (0..names.len())
+                    .filter(|i| *i < 64 && compartments & (1u64 << i) != 0)
+                    .filter_map(|i| u32::try_from(i).ok())
+                    .map(Value::Enum)
                     .collect(),
             )
         }

@@ -206,6 +206,28 @@ impl Checker<'_> {
                     );
                     return None;
                 }
+                // With an enum or lattice expected, say which values would fit.
+                let expected_values: Option<(String, Vec<String>)> = match expected.map(strip_set) {
+                    Some(Type::Enum(e)) => self.schema.enum_def(*e).map(|d| (d.name.clone(), d.values.clone())),
+                    Some(Type::Lattice(l)) => match self.schema.lattice(*l) {
+                        Some(d) => match &d.shape {
+                            LatticeShape::Levels(ls) => Some((d.name.clone(), ls.clone())),
+                            LatticeShape::Product { .. } => None,
+                        },
+                        None => None,
+                    },
+                    _ => None,
+                };
+                if let Some((tname, values)) = expected_values {
+                    let help = did_you_mean(&id.name, values.iter().map(String::as_str))
+                        .unwrap_or_else(|| format!("the values of `{tname}` are {}", backticked(&values)));
+                    self.error(
+                        Diagnostic::new(Code::UnknownName, span, format!("`{}` is not a value of `{tname}`", id.name))
+                            .label(format!("expected a `{tname}` here"))
+                            .help(help),
+                    );
+                    return None;
+                }
                 let d = Diagnostic::new(Code::UnknownName, span, format!("unknown name `{}`", id.name)).label("not defined");
                 let mut names: Vec<String> = ctx.vars.iter().map(|(n, _)| n.clone()).collect();
                 names.extend(ctx.params.iter().map(|(n, _)| n.clone()));
@@ -260,6 +282,16 @@ impl Checker<'_> {
             self.error(d);
             return None;
         };
+        if let Type::Lattice(l) = &t
+            && let Some(LatticeShape::Product { .. }) = self.schema.lattice(*l).map(|d| &d.shape)
+        {
+            self.error(
+                Diagnostic::new(Code::TypeMismatch, span, format!("`{}` is a product lattice and has no bare values", ty.name))
+                    .label("not a value")
+                    .help(format!("write `{}(LEVEL, {{COMPARTMENTS}})`", ty.name)),
+            );
+            return None;
+        }
         match self.value_of_type(&val.name, &t) {
             Some(v) => Some(lit(v, t, span)),
             None => {
@@ -311,7 +343,9 @@ impl Checker<'_> {
             (Type::Set(_), "size") => Some((Accessor::Size, Type::Int)),
             (Type::Lattice(l), "level") | (Type::Lattice(l), "compartments") => match self.schema.lattice(*l).map(|d| &d.shape) {
                 Some(LatticeShape::Product { base, .. }) if field.name == "level" => Some((Accessor::Level, Type::Lattice(*base))),
-                Some(LatticeShape::Product { .. }) => Some((Accessor::Compartments, Type::set_of(Type::String))),
+                Some(LatticeShape::Product { .. }) => {
+                    self.schema.compartment_enum(*l).map(|e| (Accessor::Compartments, Type::set_of(Type::Enum(e))))
+                }
                 _ => None,
             },
             _ => None,
@@ -490,21 +524,30 @@ impl Checker<'_> {
                     );
                     return None;
                 };
+                let Some(comp_enum) = self.schema.compartment_enum(lid) else { return None };
+                let comp_ty = Type::Enum(comp_enum);
                 let mut bits = 0u64;
                 for item in items {
-                    let n = match &item.kind {
-                        ExprKind::Name(id) => id.name.clone(),
-                        ExprKind::Lit(Literal::Str(s)) => s.clone(),
-                        _ => String::new(),
-                    };
-                    match compartments.iter().position(|c| *c == n) {
-                        Some(i) => bits |= 1u64 << i,
-                        None => {
-                            let d = Diagnostic::new(Code::UnknownName, item.span, format!("`{other}` has no compartment `{n}`"))
-                                .label("unknown compartment");
-                            let help = did_you_mean(&n, compartments.iter().map(String::as_str))
-                                .unwrap_or_else(|| format!("the compartments are {}", backticked(&compartments)));
-                            self.error(d.help(help));
+                    if let ExprKind::Lit(Literal::Str(s)) = &item.kind {
+                        self.error(
+                            Diagnostic::new(Code::TypeMismatch, item.span, format!("compartments are names, not strings: write `{s}`"))
+                                .label("a string")
+                                .help(format!("the compartments of `{other}` are {}", backticked(&compartments))),
+                        );
+                        return None;
+                    }
+                    let (t, _) = self.expr(item, ctx, Some(&comp_ty))?;
+                    match (&t.kind, &t.ty) {
+                        (TKind::Lit(Value::Enum(i)), ty) if *ty == comp_ty && *i < 64 => bits |= 1u64 << i,
+                        _ => {
+                            self.error(
+                                Diagnostic::new(Code::NotConstant, item.span, format!(
+                                    "expected a compartment of `{other}`, found {}",
+                                    self.a(&t.ty)
+                                ))
+                                .label("not a compartment name")
+                                .help(format!("the compartments of `{other}` are {}", backticked(&compartments))),
+                            );
                             return None;
                         }
                     }

@@ -377,8 +377,15 @@ impl<'a> Checker<'a> {
 
     fn scope_block(&mut self, block: &ScopeBlock, parent: &Scope, top: bool) {
         let mut scope = parent.clone();
-        let misplaced = |what: &str, why: &str| {
-            Diagnostic::new(Code::MisplacedScope, block.head, format!("`{what}` block in the wrong place")).label(why.to_string())
+        let what = match &block.kind {
+            ScopeKind::Platform => "platform",
+            ScopeKind::Domain(_) => "domain",
+            ScopeKind::Class(_) => "class",
+            ScopeKind::Tag(_) => "tag",
+            ScopeKind::User(_) => "user",
+        };
+        let misplaced = |_: &str, why: &str| {
+            Diagnostic::new(Code::MisplacedScope, block.head, format!("a `{what}` block cannot be here")).label(why.to_string())
         };
         let bad = match &block.kind {
             ScopeKind::Platform | ScopeKind::Domain(_) if !top => {

@@ -208,8 +208,28 @@ impl Schema {
         if self.enum_named(&decl.name.name).is_some() {
             return Err(dup_type(&decl.name));
         }
+        // A product lattice's compartments are values of their own enum, `L_compartment`,
+        // so `.compartments` is a typed set and compartment names are checked like any value.
+        if let LatticeShape::Product { compartments, .. } = &shape {
+            let enum_name = compartment_enum_name(&decl.name.name);
+            match self.enum_named(&enum_name).and_then(|id| self.enum_def(id)) {
+                Some(e) if e.values == *compartments => {}
+                Some(_) => {
+                    return Err(Diagnostic::new(Code::SchemaRedeclared, decl.name.span, format!(
+                        "enum `{enum_name}` already exists with other values"
+                    ))
+                    .label("this lattice's compartments would redeclare it"));
+                }
+                None => self.enums.push(EnumDef { name: enum_name, values: compartments.clone() }),
+            }
+        }
         self.lattices.push(LatticeDef { name: decl.name.name.clone(), shape });
         Ok(())
+    }
+
+    /// The enum of a product lattice's compartments.
+    pub fn compartment_enum(&self, lattice: LatticeId) -> Option<EnumId> {
+        self.enum_named(&compartment_enum_name(&self.lattice(lattice)?.name))
     }
 
     fn add_entity(
@@ -495,6 +515,11 @@ impl Schema {
         }
         out
     }
+}
+
+/// The name of the enum holding a product lattice's compartments.
+pub fn compartment_enum_name(lattice: &str) -> String {
+    format!("{lattice}_compartment")
 }
 
 fn unique_names(ids: &[Ident], what: &str) -> Result<Vec<String>, Diagnostic> {

@@ -232,7 +232,7 @@ fn rule_names(r: Rule) -> &'static [&'static str] {
         Rule::policy_file => &["`const`", "`lattice`", "`template`", "`platform`", "`domain`"],
         Rule::schema_file => &["`enum`", "`actions`", "`entity`", "`lattice`"],
         Rule::ident | Rule::name_list | Rule::ident_list => &["a name"],
-        Rule::string | Rule::string_inner => &["a string"],
+        Rule::string | Rule::string_inner | Rule::raw_inner => &["a string"],
         Rule::expr
         | Rule::or_expr
         | Rule::and_expr
@@ -328,11 +328,14 @@ impl Builder<'_> {
 
     fn string(&self, pair: Pair<'_, Rule>) -> Result<StrLit> {
         let span = self.span(&pair);
-        let raw = pair.into_inner().next().map_or("", |p| p.as_str());
-        let value = unescape(raw).map_err(|msg| {
+        let inner = pair.into_inner().next();
+        let verbatim = inner.as_ref().is_some_and(|p| p.as_rule() == Rule::raw_inner);
+        let raw = inner.as_ref().map_or("", |p| p.as_str());
+        let value = if verbatim { Ok(raw.to_string()) } else { unescape(raw) };
+        let value = value.map_err(|msg| {
             Diagnostic::new(Code::InvalidLiteral, span, format!("invalid string literal: {msg}"))
                 .label("in this string")
-                .help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{HEX}`")
+                .help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{HEX}`; write `r\"...\"` for a string taken verbatim")
         })?;
         if value.len() > self.limits.max_string_len {
             return Err(Diagnostic::new(Code::InvalidLiteral, span, format!(
