@@ -4,8 +4,11 @@
 //! types against the [`schema`]) -> `compile` -> `vm` -> `engine`. [`diagnostics`]
 //! renders the plain [`error`] data the stages return.
 
+pub mod bundle;
 pub mod check;
+pub mod compile;
 pub mod diagnostics;
+pub mod engine;
 pub mod error;
 pub mod reference;
 pub mod schema;
@@ -13,3 +16,4 @@ pub mod source;
 pub mod syntax;
 pub mod types;
 pub mod value;
+pub mod vm;

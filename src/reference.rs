@@ -2,10 +2,10 @@
 //! obviously right rather than fast. The checker uses it to compute constants; tests use it
 //! as the oracle the compiled evaluator must agree with.
 
-use crate::check::program::{Accessor, ArithOp, CmpOp, InKind, TExpr, TKind};
+use crate::check::program::{Accessor, ArithOp, CmpOp, Effect, InKind, Outcome, Program, Scope, TExpr, TKind};
 use crate::schema::{LatticeShape, Schema};
 use crate::syntax::ast::Quantifier;
-use crate::types::Type;
+use crate::types::{Hook, Type};
 use crate::value::Value;
 use std::collections::BTreeSet;
 
@@ -247,96 +247,168 @@ fn bound(upper: bool, x: Value, y: Value) -> R {
     })
 }
 
-/// `*` matches any run of characters, `?` exactly one, `\*` and `\?` themselves.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    #[derive(Clone, Copy, PartialEq)]
-    enum P {
-        Star,
-        One,
-        Lit(char),
-    }
-    let mut pat = Vec::new();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        pat.push(match c {
-            '*' => P::Star,
-            '?' => P::One,
-            '\\' => match chars.next() {
-                Some(n) => P::Lit(n),
-                None => P::Lit('\\'),
-            },
-            c => P::Lit(c),
-        });
-    }
-    let text: Vec<char> = text.chars().collect();
-    // Greedy matching with one backtrack point: linear in practice, never exponential.
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pat.get(p) {
-            Some(P::Star) => {
-                star = Some((p, t));
-                p += 1;
+pub use crate::vm::consts::{glob_match, is_under};
+
+/// A decision as the reference computes it. `rule` is (policy position in bundle order,
+/// rule position in the policy as written).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefDecision {
+    pub outcome: Outcome,
+    pub rule: Option<(usize, usize)>,
+    pub cipher: Option<u32>,
+    pub record: u64,
+    pub redact: u64,
+    /// Evaluation failed (a required attribute missing): the decision is deny.
+    pub error: Option<EvalError>,
+}
+
+fn str_attr<'v>(program: &Program, attrs: &'v [Option<Value>], entity: &str, attr: &str) -> Option<&'v Value> {
+    let id = program.schema.attr_named(entity, attr)?;
+    attrs.get(id.0 as usize)?.as_ref()
+}
+
+fn scope_applies(program: &Program, scope: &Scope, attrs: &[Option<Value>]) -> bool {
+    let is = |entity: &str, attr: &str, want: &Option<String>| match want {
+        None => true,
+        Some(w) => matches!(str_attr(program, attrs, entity, attr), Some(Value::Str(s)) if s == w),
+    };
+    let tag_ok = match &scope.tag {
+        None => true,
+        Some(t) => matches!(str_attr(program, attrs, "object", "tags"), Some(Value::Set(s)) if s.contains(&Value::Str(t.clone()))),
+    };
+    is("object", "domain", &scope.domain) && is("object", "class", &scope.class) && tag_ok && is("object", "owner", &scope.user)
+}
+
+/// Decide at one hook, exactly as docs/LANGUAGE.md says, directly over the checked program.
+pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDecision {
+    let mut d = RefDecision { outcome: Outcome::Deny, rule: None, cipher: None, record: 0, redact: 0, error: None };
+    // A request lacking a required attribute of an entity this hook uses is denied.
+    for e in program.schema.entities.iter().filter(|e| e.available_at(hook)) {
+        for id in &e.attrs {
+            let required = program.schema.attr(*id).is_some_and(|a| !a.optional);
+            if required && !matches!(attrs.get(id.0 as usize), Some(Some(_))) {
+                d.error = Some(EvalError::Missing(program.schema.attr_path(*id)));
+                return d;
             }
-            Some(P::One) => {
-                p += 1;
-                t += 1;
-            }
-            Some(P::Lit(c)) if text.get(t) == Some(c) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
         }
     }
-    pat.get(p..).is_some_and(|rest| rest.iter().all(|x| *x == P::Star))
-}
-
-/// `name` equals `domain` or is a subdomain of it; case-insensitive, ignoring a final dot.
-pub fn is_under(name: &str, domain: &str) -> bool {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    let domain = domain.strip_suffix('.').unwrap_or(domain);
-    if domain.is_empty() {
-        return true;
+    let action = match str_attr(program, attrs, "request", "action") {
+        Some(Value::Enum(i)) => Some(*i),
+        _ => None,
+    };
+    // Applicable rules in bundle order: (policy position, rule position, specificity, rule, args).
+    let mut rules: Vec<(usize, usize, u8, &crate::check::program::CheckedRule, &[Value])> = Vec::new();
+    for (pi, p) in crate::compile::bundle_order(program).into_iter().enumerate() {
+        if p.hook != hook || !scope_applies(program, &p.scope, attrs) {
+            continue;
+        }
+        let Some(body) = program.bodies.get(p.body as usize) else { continue };
+        for (ri, r) in body.rules.iter().enumerate() {
+            rules.push((pi, ri, p.scope.specificity(), r, &p.args));
+        }
     }
-    if name.len() == domain.len() {
-        return name.eq_ignore_ascii_case(domain);
+    let holds = |r: &crate::check::program::CheckedRule, args: &[Value]| -> Result<bool, EvalError> {
+        match &r.cond {
+            None => Ok(true),
+            Some(c) => truth(c, &Env { schema: &program.schema, attrs, params: args }, &mut Vec::new()),
+        }
+    };
+    let acts = |a: &Option<Vec<u32>>| match (a, action) {
+        (None, _) => true,
+        (Some(list), Some(x)) => list.contains(&x),
+        (Some(_), None) => false,
+    };
+    let result: Result<(), EvalError> = (|| {
+        match hook {
+            Hook::Instantiate | Hook::Access | Hook::Egress => {
+                for (pi, ri, _, r, args) in &rules {
+                    if let Effect::Forbid(a) = &r.effect
+                        && acts(a)
+                        && holds(r, args)?
+                    {
+                        d.rule = Some((*pi, *ri));
+                        return Ok(());
+                    }
+                }
+                for (pi, ri, _, r, args) in &rules {
+                    if let Effect::Permit(a) = &r.effect
+                        && acts(a)
+                        && holds(r, args)?
+                    {
+                        d.outcome = Outcome::Allow;
+                        d.rule = Some((*pi, *ri));
+                        return Ok(());
+                    }
+                }
+                let mut best: Option<(u8, Outcome, (usize, usize))> = None;
+                for (pi, ri, spec, r, _) in &rules {
+                    if let Effect::Default(o) = r.effect {
+                        let better = match best {
+                            None => true,
+                            Some((s, bo, _)) => *spec > s || (*spec == s && o == Outcome::Deny && bo == Outcome::Allow),
+                        };
+                        if better {
+                            best = Some((*spec, o, (*pi, *ri)));
+                        }
+                    }
+                }
+                if let Some((_, o, at)) = best {
+                    d.outcome = o;
+                    d.rule = Some(at);
+                }
+            }
+            Hook::Encrypt => {
+                let mut forbidden = 0u64;
+                for (_, _, _, r, args) in &rules {
+                    if let Effect::ForbidCiphers(c) = &r.effect
+                        && holds(r, args)?
+                    {
+                        forbidden |= c.as_ref().map_or(u64::MAX, |v| v.iter().filter(|i| **i < 64).fold(0, |m, i| m | (1u64 << i)));
+                    }
+                }
+                let allowed = |c: u32| c < 64 && forbidden & (1u64 << c) == 0;
+                // Most specific first, then bundle order (a stable sort keeps it).
+                let mut by_priority: Vec<&(usize, usize, u8, &crate::check::program::CheckedRule, &[Value])> = rules.iter().collect();
+                by_priority.sort_by_key(|(_, _, spec, _, _)| std::cmp::Reverse(*spec));
+                for (pi, ri, _, r, args) in &by_priority {
+                    if let Effect::Use(c) = r.effect
+                        && allowed(c)
+                        && holds(r, args)?
+                    {
+                        d.outcome = Outcome::Allow;
+                        d.cipher = Some(c);
+                        d.rule = Some((*pi, *ri));
+                        return Ok(());
+                    }
+                }
+                for (pi, ri, _, r, _) in &by_priority {
+                    if let Effect::DefaultCipher(c) = r.effect
+                        && allowed(c)
+                    {
+                        d.outcome = Outcome::Allow;
+                        d.cipher = Some(c);
+                        d.rule = Some((*pi, *ri));
+                        return Ok(());
+                    }
+                }
+            }
+            Hook::Log => {
+                let mask = |v: &[u32]| v.iter().filter(|i| **i < 64).fold(0u64, |m, i| m | (1u64 << i));
+                for (_, _, _, r, args) in &rules {
+                    match &r.effect {
+                        Effect::Record(f) if holds(r, args)? => d.record |= mask(f),
+                        Effect::Redact(f) if holds(r, args)? => d.redact |= mask(f),
+                        _ => {}
+                    }
+                }
+                d.record &= !d.redact;
+                d.outcome = Outcome::Allow;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        return RefDecision { outcome: Outcome::Deny, rule: None, cipher: None, record: 0, redact: 0, error: Some(e) };
     }
-    name.len() > domain.len()
-        && name.get(name.len() - domain.len()..).is_some_and(|tail| tail.eq_ignore_ascii_case(domain))
-        && name.as_bytes().get(name.len() - domain.len() - 1) == Some(&b'.')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("*.bank.example", "api.bank.example"));
-        assert!(!glob_match("*.bank.example", "bank.example"));
-        assert!(glob_match("pii-*", "pii-email"));
-        assert!(glob_match("a?c", "abc"));
-        assert!(!glob_match("a?c", "ac"));
-        assert!(glob_match("\\*", "*"));
-        assert!(!glob_match("\\*", "x"));
-        assert!(glob_match("*a*b*", "xxaxxbxx"));
-        assert!(glob_match("", ""));
-        assert!(!glob_match("", "a"));
-    }
-
-    #[test]
-    fn domains() {
-        assert!(is_under("a.b.example", "b.example"));
-        assert!(is_under("B.Example.", "b.example"));
-        assert!(!is_under("xb.example", "b.example"));
-        assert!(!is_under("example", "b.example"));
-    }
+    d
 }

@@ -18,7 +18,7 @@ use crate::syntax::{Limits, parse_policy};
 use crate::types::{Hook, Type};
 use crate::value::Value;
 use expr::{Ctx, backticked};
-use program::{Body, CheckedRule, Effect, Outcome, Policy, Program, Scope};
+use program::{Body, CheckedRule, Effect, Outcome, Policy, Program, Scope, TExpr, TKind};
 use std::collections::HashMap;
 
 /// The result of checking: the program when there is no error, and every diagnostic
@@ -526,7 +526,7 @@ impl<'a> Checker<'a> {
             let cond = match &r.when {
                 Some(w) => {
                     let ctx = Ctx { hook: Some(hook), params: params.to_vec(), ..Ctx::default() };
-                    self.boolean(w, &ctx).map(|(t, _)| t)
+                    self.boolean(w, &ctx).map(|(t, _)| t).filter(|t| self.computed_sets_ok(t))
                 }
                 None => None,
             };
@@ -642,6 +642,66 @@ impl<'a> Checker<'a> {
             }
         }
         ok.then_some(out)
+    }
+
+    /// A set literal with computed elements (`{user.id, "x"}`) is expanded into
+    /// comparisons when compiled, so it may only appear where that expansion exists: as the
+    /// set of `in`, `under` or `has`, or either side of `has any` and the right of `has all`.
+    fn computed_sets_ok(&mut self, e: &TExpr) -> bool {
+        fn computed(e: &TExpr) -> bool {
+            matches!(e.kind, TKind::Set(_))
+        }
+        let mut bad: Option<Span> = None;
+        e.walk(&mut |x| {
+            let check = |c: &TExpr, ok: bool, bad: &mut Option<Span>| {
+                if computed(c) && !ok && bad.is_none() {
+                    *bad = Some(c.span);
+                }
+            };
+            match &x.kind {
+                TKind::In(_, el, coll) => {
+                    check(el, false, &mut bad);
+                    check(coll, true, &mut bad);
+                }
+                TKind::Under(n, d) => {
+                    check(n, false, &mut bad);
+                    check(d, true, &mut bad);
+                }
+                TKind::HasAny(a, b) => {
+                    check(a, true, &mut bad);
+                    check(b, true, &mut bad);
+                }
+                TKind::HasAll(a, b) => {
+                    check(a, false, &mut bad);
+                    check(b, true, &mut bad);
+                }
+                TKind::Set(_) => {}
+                TKind::Not(a) | TKind::Matches(a, _) | TKind::Field(_, a) | TKind::Label(a, _) => check(a, false, &mut bad),
+                TKind::And(a, b)
+                | TKind::Or(a, b)
+                | TKind::Cmp(_, a, b)
+                | TKind::Like(a, b)
+                | TKind::Arith(_, a, b)
+                | TKind::Lub(a, b)
+                | TKind::Glb(a, b)
+                | TKind::Quant(_, a, b) => {
+                    check(a, false, &mut bad);
+                    check(b, false, &mut bad);
+                }
+                TKind::Lit(_) | TKind::Attr(_) | TKind::Has(_) | TKind::Param(_) | TKind::Var(_) => {}
+            }
+        });
+        match bad {
+            None => true,
+            Some(span) => {
+                self.error(
+                    Diagnostic::new(Code::ComputedSet, span, "a set with computed elements cannot be used here")
+                        .label("its elements are not all constants")
+                        .help("use it as the set of `in`, `has` or `under`, or with `has any` / `has all`; or make every element a constant"),
+                );
+                false
+            }
+        }
     }
 
     fn unused(&mut self) {

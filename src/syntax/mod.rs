@@ -6,4 +6,6 @@ mod limits;
 mod parser;
 
 pub use limits::{Limits, with_stack};
-pub use parser::{format_timestamp, parse_cidr, parse_expr, parse_policy, parse_schema, parse_timestamp};
+pub use parser::{
+    format_timestamp, parse_cidr, parse_duration_text, parse_expr, parse_policy, parse_schema, parse_time_text, parse_timestamp,
+};

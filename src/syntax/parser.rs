@@ -861,9 +861,40 @@ fn parse_time(s: &str) -> Option<u32> {
     (h < 24 && m < 60 && sec < 60).then_some(h * 3600 + m * 60 + sec)
 }
 
+/// A duration written as in policies (`90s`, `1h30m`), in seconds.
+pub fn parse_duration_text(s: &str) -> Option<i64> {
+    let ok = !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b's' | b'm' | b'h' | b'd'))
+        && s.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        && s.bytes().last().is_some_and(|b| !b.is_ascii_digit());
+    if ok { parse_duration(s) } else { None }
+}
+
+/// A time of day written as in policies (`09:30`, `17:30:00`), in seconds since midnight.
+pub fn parse_time_text(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    let shape = match s.len() {
+        5 => digits(0..2) && b.get(2) == Some(&b':') && digits(3..5),
+        8 => digits(0..2) && b.get(2) == Some(&b':') && digits(3..5) && b.get(5) == Some(&b':') && digits(6..8),
+        _ => false,
+    };
+    if shape { parse_time(s) } else { None }
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` to seconds since the epoch.
 pub fn parse_timestamp(s: &str) -> Option<i64> {
-    if s.len() != 20 || !s.ends_with('Z') {
+    let b = s.as_bytes();
+    let shape_ok = s.len() == 20
+        && s.ends_with('Z')
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape_ok {
         return None;
     }
     let y: i64 = s.get(0..4)?.parse().ok()?;

@@ -1,0 +1,801 @@
+//! Stage 5: the embedding API. An [`Engine`] holds a verified, loaded bundle (swappable
+//! atomically while other threads evaluate); requests are built with resolved attribute
+//! handles; [`Snapshot::decide`] returns a [`Decision`] without allocating.
+//!
+//! See the crate documentation for a complete example.
+
+mod request;
+
+pub use request::{Attr, LabelValue, Owned, Request, RequestBuf, RequestError, Symbol};
+
+use crate::bundle::{Bundle, BundleError, MAX_ATTRS, RuleOp};
+use crate::check::program::{Layer, Outcome, Scope};
+use crate::error::Diagnostic;
+use crate::schema::{AttrId, LatticeShape, Schema};
+use crate::source::{Sources, Span};
+use crate::syntax::Limits;
+use crate::types::{Hook, Type, WEEKDAYS};
+use crate::vm::consts::{CidrSet, DomainSet, StrSet};
+use crate::vm::{Const, Env, ScalarConst, Slot, VmError};
+use arc_swap::ArcSwap;
+use request::{Kind, kind_of};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+/// Why a decision came out as it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// A rule decided (`Decision::rule`).
+    Rule,
+    /// A declared `default` applied (`Decision::rule` is that default).
+    Default,
+    /// No rule matched and no default was declared: deny.
+    NoDefault,
+    /// Encrypt: every cipher was forbidden, or none was chosen.
+    NoCipher,
+    /// The request lacks a required attribute of an entity this hook uses.
+    Missing(AttrId),
+    /// The request was built for a different schema than the loaded bundle's.
+    SchemaMismatch,
+    /// The bundle and request did not fit together (a malformed bundle): deny.
+    Internal,
+}
+
+/// A rule of the loaded bundle: policy index (bundle order) and rule index in its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleRef {
+    pub policy: u32,
+    pub rule: u32,
+}
+
+/// The answer at one hook. `Copy`; never allocates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub hook: Hook,
+    pub outcome: Outcome,
+    pub reason: Reason,
+    pub rule: Option<RuleRef>,
+    /// Encrypt: the chosen cipher (index in the `cipher` enum).
+    pub cipher: Option<u32>,
+    /// Log: fields to record in clear (bit i: value i of `log_field`).
+    pub record: u64,
+    /// Log: fields to record redacted.
+    pub redact: u64,
+}
+
+impl Decision {
+    fn deny(hook: Hook, reason: Reason) -> Decision {
+        Decision { hook, outcome: Outcome::Deny, reason, rule: None, cipher: None, record: 0, redact: 0 }
+    }
+
+    pub fn is_allow(&self) -> bool {
+        self.outcome == Outcome::Allow
+    }
+}
+
+/// What a rule is, for people: its id, policy, layer and source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleInfo<'a> {
+    /// `SCOPE/POLICY#N`.
+    pub id: String,
+    pub policy: &'a str,
+    pub layer: Layer,
+    pub scope: &'a Scope,
+    pub file: &'a str,
+    pub span: Span,
+}
+
+/// How a rule fared in an explanation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleOutcome {
+    Matched,
+    NotMatched,
+    /// Its action list does not include the request's action.
+    NotApplicable,
+    /// Evaluation failed (a required attribute missing, or a malformed bundle).
+    Error,
+}
+
+/// One rule in an explanation, with the attribute values its condition read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explained {
+    pub rule: RuleRef,
+    pub outcome: RuleOutcome,
+    /// `entity.attr` and the value as written in policies (`absent` when absent).
+    pub values: Vec<(String, String)>,
+}
+
+/// FxHash-style hasher for the policy index: string keys from requests are short, and the
+/// tables are built from policy names, not attacker-chosen keys.
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Hash whole strings at once with the same function the VM uses for string sets.
+        let s = std::str::from_utf8(bytes).map(crate::vm::consts::hash_str).unwrap_or_else(|_| crate::bundle::fnv1a(bytes));
+        self.0 = self.0.rotate_left(5) ^ s;
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = self.0.rotate_left(5) ^ u64::from(i);
+    }
+}
+
+type FastMap<V> = HashMap<Box<str>, V, BuildHasherDefault<FastHasher>>;
+
+#[derive(Default)]
+struct DomainPolicies {
+    /// `domain "D"` policies, then class and tag scoped ones (bundle order).
+    domain: Vec<u32>,
+    narrow: Vec<u32>,
+    users: FastMap<Vec<u32>>,
+}
+
+#[derive(Default)]
+struct HookIndex {
+    platform: Vec<u32>,
+    domains: FastMap<DomainPolicies>,
+}
+
+/// A bundle ready for evaluation.
+pub struct Loaded {
+    bundle: Bundle,
+    consts: Vec<Const>,
+    regexes: Vec<regex::Regex>,
+    index: [HookIndex; 5],
+    /// Required attributes per hook, as presence bitsets.
+    required: [[u64; MAX_ATTRS / 64]; 5],
+    schema_fp: u64,
+    kinds: Arc<[Kind]>,
+    slot_domain: Option<u32>,
+    slot_class: Option<u32>,
+    slot_tags: Option<u32>,
+    slot_owner: Option<u32>,
+    slot_action: Option<u32>,
+}
+
+/// A policy engine: a loaded bundle behind an atomic pointer.
+pub struct Engine {
+    current: ArcSwap<Loaded>,
+}
+
+/// An error building an engine from sources: the diagnostics (with the sources to render
+/// them), or a compile or bundle problem.
+#[derive(Debug)]
+pub enum EngineError {
+    Check { sources: Sources, diagnostics: Vec<Diagnostic> },
+    Compile(crate::compile::CompileError),
+    Bundle(BundleError),
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineError::Check { diagnostics, .. } => {
+                write!(f, "{}", crate::error::Diagnostics(diagnostics.iter().filter(|d| d.is_error()).cloned().collect()))
+            }
+            EngineError::Compile(e) => write!(f, "{e}"),
+            EngineError::Bundle(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// Check and compile policy sources (name, text) against the standard schema.
+pub fn compile_sources(files: &[(&str, &str)], schema: Schema) -> Result<Bundle, EngineError> {
+    let mut sources = Sources::new();
+    for (name, text) in files {
+        sources.add(*name, *text);
+    }
+    let checked = crate::check::check_sources(&sources, schema, &Limits::default());
+    let Some(program) = checked.program else {
+        return Err(EngineError::Check { sources, diagnostics: checked.diagnostics });
+    };
+    let names: Vec<String> = sources.iter().map(|(_, f)| f.name.clone()).collect();
+    let mut all = Vec::new();
+    for (_, f) in sources.iter() {
+        all.extend_from_slice(f.name.as_bytes());
+        all.push(0);
+        all.extend_from_slice(f.text.as_bytes());
+        all.push(0);
+    }
+    crate::compile::compile(&program, names, crate::bundle::fnv1a(&all)).map_err(EngineError::Compile)
+}
+
+impl Engine {
+    /// An engine for a bundle; verifies it first.
+    pub fn new(bundle: Bundle) -> Result<Engine, BundleError> {
+        Ok(Engine { current: ArcSwap::from_pointee(Loaded::new(bundle)?) })
+    }
+
+    /// Load an encoded bundle (as written by `dictum compile`).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Engine, BundleError> {
+        Engine::new(Bundle::decode(bytes)?)
+    }
+
+    /// Check, compile and load policy sources against the standard schema.
+    pub fn from_sources(files: &[(&str, &str)]) -> Result<Engine, EngineError> {
+        let schema = Schema::standard().map_err(|d| EngineError::Check { sources: Sources::new(), diagnostics: d })?;
+        let bundle = compile_sources(files, schema)?;
+        Engine::new(bundle).map_err(EngineError::Bundle)
+    }
+
+    /// Replace the bundle atomically. Evaluations in flight finish on the old one.
+    pub fn swap(&self, bundle: Bundle) -> Result<(), BundleError> {
+        self.current.store(Arc::new(Loaded::new(bundle)?));
+        Ok(())
+    }
+
+    /// The bundle loaded now, for a series of calls that must see the same one.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot(self.current.load_full())
+    }
+
+    /// Resolve `entity.attr` to a handle, once.
+    pub fn attr(&self, path: &str) -> Result<Attr, RequestError> {
+        self.current.load().attr(path)
+    }
+
+    /// Resolve an enum value, lattice level or weekday name for an attribute.
+    pub fn symbol(&self, attr: Attr, name: &str) -> Result<Symbol, RequestError> {
+        self.current.load().symbol(attr, name)
+    }
+
+    /// An empty request for the loaded schema. Reuse it with `Request::clear`.
+    pub fn request<'a>(&self) -> Request<'a> {
+        self.current.load().request()
+    }
+
+    /// Parse a JSON request for the loaded schema.
+    pub fn request_from_json(&self, text: &str) -> Result<RequestBuf, RequestError> {
+        self.current.load().request_from_json(text)
+    }
+
+    /// Resolve a product-lattice value for an attribute.
+    pub fn label(&self, attr: Attr, level: &str, compartments: &[&str]) -> Result<LabelValue, RequestError> {
+        self.current.load().label(attr, level, compartments)
+    }
+
+    /// Decide at one hook. Never allocates; fails closed.
+    pub fn decide(&self, hook: Hook, req: &Request<'_>) -> Decision {
+        self.current.load().decide(hook, req)
+    }
+}
+
+/// A loaded bundle held for a while (a cheap reference count).
+#[derive(Clone)]
+pub struct Snapshot(Arc<Loaded>);
+
+impl std::ops::Deref for Snapshot {
+    type Target = Loaded;
+    fn deref(&self) -> &Loaded {
+        &self.0
+    }
+}
+
+/// Fingerprint of a schema: requests built for one are only evaluated against it.
+fn schema_fingerprint(s: &Schema) -> u64 {
+    crate::bundle::fnv1a(s.to_text().as_bytes())
+}
+
+fn build_const(def: &crate::bundle::ConstDef) -> Const {
+    use crate::bundle::FlatScalar as F;
+    let scalar = |f: &F| match f {
+        F::Bool(b) => ScalarConst::Bool(*b),
+        F::Num(n) => ScalarConst::Num(*n),
+        F::Str(s) => ScalarConst::Str(s.as_str().into()),
+        F::Ip(i) => ScalarConst::Ip(*i),
+        F::Cidr(c) => ScalarConst::Cidr(*c),
+        F::Label(l, c) => ScalarConst::Label(*l, *c),
+    };
+    let Type::Set(elem) = &def.ty else {
+        return Const::Scalar(def.items.first().map(scalar).unwrap_or(ScalarConst::Bool(false)));
+    };
+    let all = |p: fn(&F) -> bool| def.items.iter().all(p);
+    match **elem {
+        Type::String if all(|f| matches!(f, F::Str(_))) => {
+            let strs: Vec<&str> = def.items.iter().filter_map(|f| if let F::Str(s) = f { Some(s.as_str()) } else { None }).collect();
+            let domains = def.domains.then(|| DomainSet::new(strs.iter().copied()));
+            Const::StrSet { set: StrSet::new(strs), domains }
+        }
+        Type::Ip if all(|f| matches!(f, F::Ip(_))) => {
+            let mut v: Vec<std::net::IpAddr> = def.items.iter().filter_map(|f| if let F::Ip(i) = f { Some(*i) } else { None }).collect();
+            v.sort();
+            v.dedup();
+            Const::IpSet(v)
+        }
+        Type::Cidr if all(|f| matches!(f, F::Cidr(_))) => {
+            Const::CidrSet(CidrSet::new(def.items.iter().filter_map(|f| if let F::Cidr(c) = f { Some(*c) } else { None })))
+        }
+        _ if all(|f| matches!(f, F::Num(_))) => {
+            let mut v: Vec<i64> = def.items.iter().filter_map(|f| if let F::Num(n) = f { Some(*n) } else { None }).collect();
+            v.sort();
+            v.dedup();
+            Const::NumSet(v)
+        }
+        _ => {
+            let mut v: Vec<ScalarConst> = Vec::new();
+            for s in def.items.iter().map(scalar) {
+                if !v.contains(&s) {
+                    v.push(s);
+                }
+            }
+            Const::Other(v)
+        }
+    }
+}
+
+impl Loaded {
+    /// Verify a bundle and build its runtime structures.
+    pub fn new(bundle: Bundle) -> Result<Loaded, BundleError> {
+        bundle.verify()?;
+        let consts = bundle.consts.iter().map(build_const).collect();
+        let regexes = bundle
+            .regexes
+            .iter()
+            .map(|r| regex::RegexBuilder::new(r).size_limit(1 << 20).build().map_err(|_| BundleError(format!("invalid regular expression `{r}`"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let schema = &bundle.schema;
+        let slot = |e: &str, a: &str| schema.attr_named(e, a).map(|id| id.0);
+        let mut index: [HookIndex; 5] = Default::default();
+        for (i, p) in bundle.policies.iter().enumerate() {
+            let i = u32::try_from(i).map_err(|_| BundleError("too many policies".into()))?;
+            let Some(hi) = index.get_mut(p.hook.index()) else { continue };
+            match &p.scope.domain {
+                None => hi.platform.push(i),
+                Some(d) => {
+                    let dp = hi.domains.entry(d.as_str().into()).or_default();
+                    match (&p.scope.user, p.scope.class.is_some() || p.scope.tag.is_some()) {
+                        (Some(u), _) => dp.users.entry(u.as_str().into()).or_default().push(i),
+                        (None, true) => dp.narrow.push(i),
+                        (None, false) => dp.domain.push(i),
+                    }
+                }
+            }
+        }
+        let mut required = [[0u64; MAX_ATTRS / 64]; 5];
+        for h in Hook::ALL {
+            for e in &schema.entities {
+                if !e.available_at(h) {
+                    continue;
+                }
+                for id in &e.attrs {
+                    let i = id.0 as usize;
+                    if schema.attr(*id).is_some_and(|a| !a.optional)
+                        && let Some(w) = required.get_mut(h.index()).and_then(|r| r.get_mut(i / 64))
+                    {
+                        *w |= 1u64 << (i % 64);
+                    }
+                }
+            }
+        }
+        let kinds: Arc<[Kind]> = schema.attrs.iter().map(|a| kind_of(schema, &a.ty)).collect();
+        Ok(Loaded {
+            slot_domain: slot("object", "domain"),
+            slot_class: slot("object", "class"),
+            slot_tags: slot("object", "tags"),
+            slot_owner: slot("object", "owner"),
+            slot_action: slot("request", "action"),
+            schema_fp: schema_fingerprint(schema),
+            kinds,
+            consts,
+            regexes,
+            index,
+            required,
+            bundle,
+        })
+    }
+
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.bundle.schema
+    }
+
+    pub fn attr(&self, path: &str) -> Result<Attr, RequestError> {
+        let (e, a) = path.split_once('.').ok_or_else(|| RequestError { path: path.into(), message: "expected `entity.attribute`".into() })?;
+        let id = self.schema().attr_named(e, a).ok_or_else(|| RequestError { path: path.into(), message: "no such attribute in the schema".into() })?;
+        let kind = self.kinds.get(id.0 as usize).copied().ok_or_else(|| RequestError { path: path.into(), message: "no such attribute".into() })?;
+        Ok(Attr { id, kind })
+    }
+
+    pub fn symbol(&self, attr: Attr, name: &str) -> Result<Symbol, RequestError> {
+        let s = self.schema();
+        let path = s.attr_path(attr.id);
+        let ty = s.attr(attr.id).map(|a| a.ty.clone()).ok_or_else(|| RequestError { path: path.clone(), message: "no such attribute".into() })?;
+        let index = match &ty {
+            Type::Enum(e) => s.enum_value(*e, name),
+            Type::Lattice(l) => match s.lattice(*l).map(|d| &d.shape) {
+                Some(LatticeShape::Levels(_)) => s.lattice_level(*l, name),
+                _ => None,
+            },
+            Type::Weekday => WEEKDAYS.iter().position(|d| *d == name).and_then(|i| u32::try_from(i).ok()),
+            _ => return Err(RequestError { path, message: "not an enum, lattice or weekday attribute".into() }),
+        };
+        index.map(|index| Symbol { attr: attr.id, index }).ok_or_else(|| RequestError { path, message: format!("`{name}` is not a value of this attribute's type") })
+    }
+
+    /// Resolve a product-lattice value (`label(secret, {crypto})`) for an attribute.
+    pub fn label(&self, attr: Attr, level: &str, compartments: &[&str]) -> Result<LabelValue, RequestError> {
+        let s = self.schema();
+        let path = s.attr_path(attr.id);
+        let bad = |m: String| RequestError { path: path.clone(), message: m };
+        let Some(Type::Lattice(l)) = s.attr(attr.id).map(|a| &a.ty) else { return Err(bad("not a lattice attribute".into())) };
+        let Some(LatticeShape::Product { base, compartments: names }) = s.lattice(*l).map(|d| &d.shape) else {
+            return Err(bad("not a product lattice attribute".into()));
+        };
+        let level = s.lattice_level(*base, level).ok_or_else(|| bad(format!("`{level}` is not a level")))?;
+        let mut bits = 0u64;
+        for c in compartments {
+            let i = names.iter().position(|n| n == c).ok_or_else(|| bad(format!("`{c}` is not a compartment")))?;
+            bits |= 1u64 << i;
+        }
+        Ok(LabelValue { attr: attr.id, level, compartments: bits })
+    }
+
+    pub fn request<'a>(&self) -> Request<'a> {
+        Request::new(self.schema_fp, self.kinds.clone())
+    }
+
+    pub fn request_from_json(&self, text: &str) -> Result<RequestBuf, RequestError> {
+        RequestBuf::from_json(self.schema(), self.schema_fp, self.kinds.clone(), text)
+    }
+
+    /// A request from attribute values by slot (as the reference interpreter reads them).
+    pub fn request_from_values(&self, values: Vec<Option<crate::value::Value>>) -> RequestBuf {
+        RequestBuf::from_values(self.schema(), self.schema_fp, self.kinds.clone(), values)
+    }
+
+    /// Describe a rule of this bundle.
+    pub fn rule(&self, r: RuleRef) -> Option<RuleInfo<'_>> {
+        let p = self.bundle.policies.get(r.policy as usize)?;
+        let body = self.bundle.bodies.get(p.body as usize)?;
+        let rc = body.rules.get(r.rule as usize)?;
+        Some(RuleInfo {
+            id: format!("{}/{}#{}", p.scope, p.name, usize::from(rc.index) + 1),
+            policy: &p.name,
+            layer: p.scope.layer(),
+            scope: &p.scope,
+            file: self.bundle.files.get(rc.span.file.0 as usize).map_or("<unknown>", String::as_str),
+            span: rc.span,
+        })
+    }
+
+    /// The policies that apply to this request at this hook, in bundle order.
+    fn applicable<'s>(&'s self, hook: Hook, slots: &[Slot<'_>]) -> [&'s [u32]; 4] {
+        let empty: &[u32] = &[];
+        let Some(hi) = self.index.get(hook.index()) else { return [empty; 4] };
+        let text = |slot: Option<u32>| match slot.and_then(|s| slots.get(s as usize)) {
+            Some(Slot::Scalar(crate::vm::consts::Scalar::Str(s))) => Some(*s),
+            _ => None,
+        };
+        let dp = text(self.slot_domain).and_then(|d| hi.domains.get(d));
+        let users = dp.and_then(|dp| text(self.slot_owner).and_then(|u| dp.users.get(u)));
+        [
+            &hi.platform,
+            dp.map_or(empty, |d| d.domain.as_slice()),
+            dp.map_or(empty, |d| d.narrow.as_slice()),
+            users.map_or(empty, Vec::as_slice),
+        ]
+    }
+
+    /// Whether a class or tag scope applies (domain and user were matched by the index).
+    fn narrow_applies(&self, scope: &Scope, slots: &[Slot<'_>]) -> bool {
+        use crate::vm::consts::Scalar;
+        if let Some(c) = &scope.class {
+            let class = self.slot_class.and_then(|s| slots.get(s as usize));
+            if !matches!(class, Some(Slot::Scalar(Scalar::Str(x))) if *x == c.as_str()) {
+                return false;
+            }
+        }
+        if let Some(t) = &scope.tag {
+            let tags = self.slot_tags.and_then(|s| slots.get(s as usize));
+            let has = match tags {
+                Some(Slot::Set(view)) => (0..view.len()).any(|i| view.get(i) == Some(Scalar::Str(t))),
+                _ => false,
+            };
+            if !has {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn action_bit(&self, slots: &[Slot<'_>]) -> u64 {
+        match self.slot_action.and_then(|s| slots.get(s as usize)) {
+            Some(Slot::Scalar(crate::vm::consts::Scalar::Num(n))) if (0..64).contains(n) => 1u64 << n,
+            _ => 0,
+        }
+    }
+
+    /// Evaluate one rule's condition.
+    fn matches(&self, policy: u32, rule: &crate::bundle::RuleCode, slots: &[Slot<'_>]) -> Result<bool, VmError> {
+        let Some(entry) = rule.entry else { return Ok(true) };
+        let p = self.bundle.policies.get(policy as usize).ok_or(VmError::Malformed)?;
+        let body = self.bundle.bodies.get(p.body as usize).ok_or(VmError::Malformed)?;
+        let env = Env { slots, consts: &self.consts, args: &p.args, regexes: &self.regexes };
+        crate::vm::eval(&body.code, entry, body.max_stack, &env)
+    }
+
+    /// Decide at one hook. Never allocates; any inconsistency denies.
+    pub fn decide(&self, hook: Hook, req: &Request<'_>) -> Decision {
+        if req.schema_fp != self.schema_fp {
+            return Decision::deny(hook, Reason::SchemaMismatch);
+        }
+        if let Some(req_words) = self.required.get(hook.index()) {
+            for (w, (need, have)) in req_words.iter().zip(req.present.iter()).enumerate() {
+                let missing = need & !have;
+                if missing != 0 {
+                    let id = u32::try_from(w * 64).unwrap_or(0) + missing.trailing_zeros();
+                    return Decision::deny(hook, Reason::Missing(AttrId(id)));
+                }
+            }
+        }
+        match self.decide_inner(hook, &req.slots) {
+            Ok(d) => d,
+            Err(VmError::Absent(slot)) => Decision::deny(hook, Reason::Missing(AttrId(slot))),
+            Err(VmError::Malformed) => Decision::deny(hook, Reason::Internal),
+        }
+    }
+
+    fn decide_inner(&self, hook: Hook, slots: &[Slot<'_>]) -> Result<Decision, VmError> {
+        let lists = self.applicable(hook, slots);
+        let action = self.action_bit(slots);
+        // Every applicable rule with its policy and specificity, in bundle order.
+        let each = |f: &mut dyn FnMut(u32, u32, &crate::bundle::RuleCode, u8) -> Result<bool, VmError>| -> Result<(), VmError> {
+            for (li, list) in lists.iter().enumerate() {
+                for &pi in list.iter() {
+                    let p = self.bundle.policies.get(pi as usize).ok_or(VmError::Malformed)?;
+                    if li == 2 && !self.narrow_applies(&p.scope, slots) {
+                        continue;
+                    }
+                    let body = self.bundle.bodies.get(p.body as usize).ok_or(VmError::Malformed)?;
+                    let spec = p.scope.specificity();
+                    for (ri, r) in body.rules.iter().enumerate() {
+                        if f(pi, u32::try_from(ri).unwrap_or(u32::MAX), r, spec)? {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+        let mut d = Decision::deny(hook, Reason::NoDefault);
+        match hook {
+            Hook::Instantiate | Hook::Access | Hook::Egress => {
+                // 1. any matching forbid denies.
+                let mut hit: Option<RuleRef> = None;
+                each(&mut |pi, ri, r, _| {
+                    if r.op == RuleOp::Forbid && r.actions & action != 0 && self.matches(pi, r, slots)? {
+                        hit = Some(RuleRef { policy: pi, rule: ri });
+                        return Ok(true);
+                    }
+                    Ok(false)
+                })?;
+                if let Some(rule) = hit {
+                    d.reason = Reason::Rule;
+                    d.rule = Some(rule);
+                    return Ok(d);
+                }
+                // 2. any matching permit allows.
+                each(&mut |pi, ri, r, _| {
+                    if r.op == RuleOp::Permit && r.actions & action != 0 && self.matches(pi, r, slots)? {
+                        hit = Some(RuleRef { policy: pi, rule: ri });
+                        return Ok(true);
+                    }
+                    Ok(false)
+                })?;
+                if let Some(rule) = hit {
+                    d.outcome = Outcome::Allow;
+                    d.reason = Reason::Rule;
+                    d.rule = Some(rule);
+                    return Ok(d);
+                }
+                // 3. the most specific default; deny wins a tie.
+                let mut best: Option<(u8, Outcome, RuleRef)> = None;
+                each(&mut |pi, ri, r, spec| {
+                    if let RuleOp::Default(o) = r.op {
+                        let better = match best {
+                            None => true,
+                            Some((s, bo, _)) => spec > s || (spec == s && o == Outcome::Deny && bo == Outcome::Allow),
+                        };
+                        if better {
+                            best = Some((spec, o, RuleRef { policy: pi, rule: ri }));
+                        }
+                    }
+                    Ok(false)
+                })?;
+                if let Some((_, o, rule)) = best {
+                    d.outcome = o;
+                    d.reason = Reason::Default;
+                    d.rule = Some(rule);
+                }
+                Ok(d)
+            }
+            Hook::Encrypt => {
+                let mut forbidden = 0u64;
+                each(&mut |pi, _, r, _| {
+                    if let RuleOp::ForbidCiphers(m) = r.op
+                        && m & !forbidden != 0
+                        && self.matches(pi, r, slots)?
+                    {
+                        forbidden |= m;
+                    }
+                    Ok(false)
+                })?;
+                // The most specific matching `use` whose cipher is allowed; then defaults.
+                let mut chosen: Option<(u8, u32, RuleRef, bool)> = None;
+                each(&mut |pi, ri, r, spec| {
+                    let (cipher, is_default) = match r.op {
+                        RuleOp::Use(c) => (c, false),
+                        RuleOp::DefaultCipher(c) => (c, true),
+                        _ => return Ok(false),
+                    };
+                    if cipher >= 64 || forbidden & (1u64 << cipher) != 0 {
+                        return Ok(false);
+                    }
+                    // Rank: any use beats any default; then more specific; then earlier.
+                    let better = match chosen {
+                        None => true,
+                        Some((s, _, _, d)) => (d && !is_default) || (d == is_default && spec > s),
+                    };
+                    if better && self.matches(pi, r, slots)? {
+                        chosen = Some((spec, cipher, RuleRef { policy: pi, rule: ri }, is_default));
+                    }
+                    Ok(false)
+                })?;
+                match chosen {
+                    Some((_, c, rule, is_default)) => {
+                        d.outcome = Outcome::Allow;
+                        d.reason = if is_default { Reason::Default } else { Reason::Rule };
+                        d.cipher = Some(c);
+                        d.rule = Some(rule);
+                    }
+                    None => d.reason = Reason::NoCipher,
+                }
+                Ok(d)
+            }
+            Hook::Log => {
+                let (mut record, mut redact) = (0u64, 0u64);
+                each(&mut |pi, _, r, _| {
+                    match r.op {
+                        RuleOp::Record(m) if m & !record != 0 && self.matches(pi, r, slots)? => record |= m,
+                        RuleOp::Redact(m) if m & !redact != 0 && self.matches(pi, r, slots)? => redact |= m,
+                        _ => {}
+                    }
+                    Ok(false)
+                })?;
+                d.outcome = Outcome::Allow;
+                d.reason = Reason::Rule;
+                d.record = record & !redact;
+                d.redact = redact;
+                Ok(d)
+            }
+        }
+    }
+
+    /// Every applicable rule's outcome, with the attribute values its condition read.
+    pub fn explain(&self, hook: Hook, req: &Request<'_>) -> Vec<Explained> {
+        let mut out = Vec::new();
+        let slots = &req.slots;
+        let lists = self.applicable(hook, slots);
+        let action = self.action_bit(slots);
+        for (li, list) in lists.iter().enumerate() {
+            for &pi in list.iter() {
+                let Some(p) = self.bundle.policies.get(pi as usize) else { continue };
+                if li == 2 && !self.narrow_applies(&p.scope, slots) {
+                    continue;
+                }
+                let Some(body) = self.bundle.bodies.get(p.body as usize) else { continue };
+                for (ri, r) in body.rules.iter().enumerate() {
+                    let rule = RuleRef { policy: pi, rule: u32::try_from(ri).unwrap_or(u32::MAX) };
+                    let applies = !matches!(r.op, RuleOp::Permit | RuleOp::Forbid) || r.actions & action != 0;
+                    let outcome = if !applies {
+                        RuleOutcome::NotApplicable
+                    } else {
+                        match self.matches(pi, r, slots) {
+                            Ok(true) => RuleOutcome::Matched,
+                            Ok(false) => RuleOutcome::NotMatched,
+                            Err(_) => RuleOutcome::Error,
+                        }
+                    };
+                    let values = self.read_values(body, r, req);
+                    out.push(Explained { rule, outcome, values });
+                }
+            }
+        }
+        out
+    }
+
+    /// The attributes a rule's condition reads, with their values in this request.
+    fn read_values(&self, body: &crate::bundle::BodyCode, r: &crate::bundle::RuleCode, req: &Request<'_>) -> Vec<(String, String)> {
+        let mut ids: Vec<u32> = Vec::new();
+        let Some(entry) = r.entry else { return Vec::new() };
+        for ins in body.code.iter().skip(entry as usize) {
+            let mut note = |s: &crate::vm::Src| {
+                if let crate::vm::Src::Attr(i) = s
+                    && !ids.contains(i)
+                {
+                    ids.push(*i);
+                }
+            };
+            use crate::vm::Instr as I;
+            match ins {
+                I::Ret => break,
+                I::Has(i) => {
+                    if !ids.contains(i) {
+                        ids.push(*i);
+                    }
+                }
+                I::Push(s) | I::Truth(s) | I::Matches { text: s, .. } | I::Field { v: s, .. } | I::MakeLabel { level: s, .. } => note(s),
+                I::Cmp { a, b, .. } | I::HasAny { a, b } | I::HasAll { a, b } | I::Arith { a, b, .. } | I::Bound { a, b, .. } => {
+                    note(a);
+                    note(b);
+                }
+                I::In { elem, coll, .. } => {
+                    note(elem);
+                    note(coll);
+                }
+                I::Like { text, pattern } => {
+                    note(text);
+                    note(pattern);
+                }
+                I::Under { name, domain } => {
+                    note(name);
+                    note(domain);
+                }
+                _ => {}
+            }
+        }
+        ids.iter()
+            .map(|i| {
+                let id = AttrId(*i);
+                let path = self.schema().attr_path(id);
+                let ty = self.schema().attr(id).map(|a| a.ty.clone()).unwrap_or(Type::Never);
+                let shown = match req.slots.get(*i as usize) {
+                    None | Some(Slot::Absent) => "absent".to_string(),
+                    Some(slot) => slot_text(slot, &ty, self.schema()),
+                };
+                (path, shown)
+            })
+            .collect()
+    }
+}
+
+/// A slot's value in policy syntax.
+fn slot_text(slot: &Slot<'_>, ty: &Type, schema: &Schema) -> String {
+    use crate::value::Value;
+    use crate::vm::consts::Scalar;
+    let scalar = |s: Scalar<'_>, t: &Type| -> Value {
+        match (s, t) {
+            (Scalar::Bool(b), _) => Value::Bool(b),
+            (Scalar::Str(x), _) => Value::Str(x.to_string()),
+            (Scalar::Ip(x), _) => Value::Ip(x),
+            (Scalar::Cidr(x), _) => Value::Cidr(x),
+            (Scalar::Label(l, c), _) => Value::Label { level: l, compartments: c },
+            (Scalar::Num(n), Type::Timestamp) => Value::Timestamp(n),
+            (Scalar::Num(n), Type::Duration) => Value::Duration(n),
+            (Scalar::Num(n), Type::Time) => Value::Time(u32::try_from(n).unwrap_or(0)),
+            (Scalar::Num(n), Type::Weekday) => Value::Weekday(u8::try_from(n).unwrap_or(0)),
+            (Scalar::Num(n), Type::Enum(_)) => Value::Enum(u32::try_from(n).unwrap_or(0)),
+            (Scalar::Num(n), Type::Lattice(_)) => Value::Level(u32::try_from(n).unwrap_or(0)),
+            (Scalar::Num(n), _) => Value::Int(n),
+        }
+    };
+    match slot {
+        Slot::Absent => "absent".into(),
+        Slot::Scalar(s) => scalar(*s, ty).display(ty, schema),
+        Slot::Set(view) => {
+            let elem = ty.element().cloned().unwrap_or(Type::Never);
+            let items: std::collections::BTreeSet<Value> = (0..view.len()).filter_map(|i| view.get(i)).map(|s| scalar(s, &elem)).collect();
+            Value::Set(items).display(ty, schema)
+        }
+    }
+}

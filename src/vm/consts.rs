@@ -1,0 +1,408 @@
+//! Runtime forms of constants, built once when a bundle is loaded: hash sets of strings
+//! with precomputed hashes, sorted number arrays, merged address ranges, domain-suffix
+//! sets, compiled regular expressions and glob patterns.
+
+use std::net::IpAddr;
+
+/// A scalar value as the VM and requests hold it. Ints, timestamps, durations, times,
+/// weekdays, enum values and lattice levels are all numbers; the checker knows which.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    Bool(bool),
+    Num(i64),
+    Str(&'a str),
+    Ip(IpAddr),
+    Cidr(ipnetwork::IpNetwork),
+    Label(u32, u64),
+}
+
+/// Fast non-cryptographic string hash (FxHash-style, 8 bytes at a time). Request data
+/// cannot choose which buckets collide to any useful end: tables are small, built from
+/// policy constants, and probing is bounded by the table size.
+pub fn hash_str(s: &str) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h: u64 = s.len() as u64;
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        for (d, s) in w.iter_mut().zip(rest) {
+            *d = *s;
+        }
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    // Final avalanche so the low bits used for the bucket depend on every byte.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+/// An open-addressing hash set of strings, with the hashes stored beside the entries.
+#[derive(Clone, Debug, Default)]
+pub struct StrSet {
+    /// Entries in sorted order, for iteration.
+    items: Vec<Box<str>>,
+    /// Bucket -> index into `items` + 1 (0 = empty).
+    buckets: Vec<u32>,
+    hashes: Vec<u64>,
+    mask: usize,
+}
+
+impl StrSet {
+    pub fn new<'s>(items: impl IntoIterator<Item = &'s str>) -> StrSet {
+        let mut items: Vec<Box<str>> = items.into_iter().map(Box::from).collect();
+        items.sort();
+        items.dedup();
+        let cap = (items.len() * 2).next_power_of_two().max(4);
+        let mut buckets = vec![0u32; cap];
+        let mut hashes = vec![0u64; cap];
+        let mask = cap - 1;
+        for (i, s) in items.iter().enumerate() {
+            let h = hash_str(s);
+            let mut b = (h as usize) & mask;
+            // The table is at most half full, so a free bucket is always found.
+            for _ in 0..cap {
+                match buckets.get(b) {
+                    Some(0) => break,
+                    _ => b = (b + 1) & mask,
+                }
+            }
+            if let (Some(slot), Some(hs)) = (buckets.get_mut(b), hashes.get_mut(b)) {
+                *slot = u32::try_from(i + 1).unwrap_or(0);
+                *hs = h;
+            }
+        }
+        StrSet { items, buckets, hashes, mask }
+    }
+
+    pub fn contains(&self, s: &str) -> bool {
+        self.contains_hashed(s, hash_str(s))
+    }
+
+    pub fn contains_hashed(&self, s: &str, h: u64) -> bool {
+        let mut b = (h as usize) & self.mask;
+        for _ in 0..self.buckets.len() {
+            match self.buckets.get(b) {
+                None | Some(0) => return false,
+                Some(&i) => {
+                    if self.hashes.get(b) == Some(&h) && self.items.get(i as usize - 1).is_some_and(|x| &**x == s) {
+                        return true;
+                    }
+                }
+            }
+            b = (b + 1) & self.mask;
+        }
+        false
+    }
+
+    pub fn items(&self) -> &[Box<str>] {
+        &self.items
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// A set of networks as merged, sorted address ranges (IPv4 and IPv6 apart).
+#[derive(Clone, Debug, Default)]
+pub struct CidrSet {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+    /// The networks as written, for iteration and equality.
+    nets: Vec<ipnetwork::IpNetwork>,
+}
+
+fn range_of(n: &ipnetwork::IpNetwork) -> Option<(u128, u128, bool)> {
+    match n {
+        ipnetwork::IpNetwork::V4(v) => {
+            let start = u32::from(v.network());
+            let end = u32::from(v.broadcast());
+            Some((u128::from(start), u128::from(end), true))
+        }
+        ipnetwork::IpNetwork::V6(v) => {
+            let start = u128::from(v.network());
+            let host_bits = 128 - u32::from(v.prefix());
+            let end = if host_bits >= 128 { u128::MAX } else { start | ((1u128 << host_bits) - 1) };
+            Some((start, end, false))
+        }
+    }
+}
+
+fn merge<T: Copy + Ord + num_step::Step>(mut r: Vec<(T, T)>) -> Vec<(T, T)> {
+    r.sort();
+    let mut out: Vec<(T, T)> = Vec::with_capacity(r.len());
+    for (s, e) in r {
+        match out.last_mut() {
+            Some(last) if s <= last.1.next_or_max() => {
+                if e > last.1 {
+                    last.1 = e;
+                }
+            }
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+mod num_step {
+    pub trait Step {
+        fn next_or_max(self) -> Self;
+    }
+    impl Step for u32 {
+        fn next_or_max(self) -> u32 {
+            self.saturating_add(1)
+        }
+    }
+    impl Step for u128 {
+        fn next_or_max(self) -> u128 {
+            self.saturating_add(1)
+        }
+    }
+}
+
+fn in_ranges<T: Copy + Ord>(ranges: &[(T, T)], x: T) -> bool {
+    // The last range starting at or before x is the only candidate.
+    let i = ranges.partition_point(|(s, _)| *s <= x);
+    i > 0 && ranges.get(i - 1).is_some_and(|(_, e)| x <= *e)
+}
+
+impl CidrSet {
+    pub fn new(nets: impl IntoIterator<Item = ipnetwork::IpNetwork>) -> CidrSet {
+        let mut nets: Vec<ipnetwork::IpNetwork> = nets.into_iter().collect();
+        nets.sort();
+        nets.dedup();
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for n in &nets {
+            if let Some((s, e, is4)) = range_of(n) {
+                if is4 {
+                    v4.push((u32::try_from(s).unwrap_or(0), u32::try_from(e).unwrap_or(0)));
+                } else {
+                    v6.push((s, e));
+                }
+            }
+        }
+        CidrSet { v4: merge(v4), v6: merge(v6), nets }
+    }
+
+    pub fn contains_ip(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => in_ranges(&self.v4, u32::from(a)),
+            IpAddr::V6(a) => in_ranges(&self.v6, u128::from(a)),
+        }
+    }
+
+    /// Whether a whole network lies inside one network of the set.
+    pub fn contains_net(&self, n: &ipnetwork::IpNetwork) -> bool {
+        self.nets.iter().any(|outer| subnet(n, outer))
+    }
+
+    pub fn nets(&self) -> &[ipnetwork::IpNetwork] {
+        &self.nets
+    }
+}
+
+/// `inner` lies inside `outer`.
+pub fn subnet(inner: &ipnetwork::IpNetwork, outer: &ipnetwork::IpNetwork) -> bool {
+    inner.prefix() >= outer.prefix() && outer.contains(inner.network())
+}
+
+/// Domain names for `under`: a name is under the set when it, or one of its parent domains,
+/// is in the set. Each step drops one leading label and costs one hash probe: the walk over
+/// reversed labels a trie would do, with the set as the trie's index.
+#[derive(Clone, Debug, Default)]
+pub struct DomainSet {
+    set: StrSet,
+    /// The set contains the empty domain (everything is under it).
+    root: bool,
+}
+
+impl DomainSet {
+    pub fn new<'s>(domains: impl IntoIterator<Item = &'s str>) -> DomainSet {
+        let mut root = false;
+        let normalised: Vec<String> = domains
+            .into_iter()
+            .map(|d| d.strip_suffix('.').unwrap_or(d).to_ascii_lowercase())
+            .inspect(|d| root |= d.is_empty())
+            .collect();
+        DomainSet { set: StrSet::new(normalised.iter().map(String::as_str)), root }
+    }
+
+    pub fn contains_under(&self, name: &str) -> bool {
+        if self.root {
+            return true;
+        }
+        let name = name.strip_suffix('.').unwrap_or(name);
+        let mut buf = [0u8; 256];
+        // Lowercase without allocating; names longer than DNS allows take the slow path.
+        let Some(dst) = buf.get_mut(..name.len()) else {
+            return self.set.items().iter().any(|d| is_under(name, d));
+        };
+        dst.copy_from_slice(name.as_bytes());
+        dst.make_ascii_lowercase();
+        let Ok(mut rest) = std::str::from_utf8(dst) else { return false };
+        loop {
+            if self.set.contains(rest) {
+                return true;
+            }
+            match rest.find('.') {
+                Some(i) => rest = rest.get(i + 1..).unwrap_or(""),
+                None => return false,
+            }
+        }
+    }
+}
+
+/// Glob matching without allocation: `*` any run of characters, `?` exactly one, `\x` the
+/// character x. Greedy with a single backtrack point, so linear in practice.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p = pattern.as_bytes();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < text.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, ti));
+                pi += 1;
+                continue;
+            }
+            Some(b'?') => {
+                pi += 1;
+                ti += char_len(text, ti);
+                continue;
+            }
+            Some(_) => {
+                let (lit, plen) = pattern_char(pattern, pi);
+                if let Some(c) = lit
+                    && text.get(ti..).is_some_and(|t| t.starts_with(c))
+                {
+                    pi += plen;
+                    ti += c.len_utf8();
+                    continue;
+                }
+            }
+            None => {}
+        }
+        match star {
+            Some((sp, st)) => {
+                let next = st + char_len(text, st);
+                star = Some((sp, next));
+                pi = sp + 1;
+                ti = next;
+            }
+            None => return false,
+        }
+    }
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|b| *b == b'*'))
+}
+
+fn char_len(s: &str, at: usize) -> usize {
+    s.get(at..).and_then(|t| t.chars().next()).map_or(1, char::len_utf8)
+}
+
+/// The literal character at byte `at` of a pattern (after `\`, the escaped one), and how
+/// many pattern bytes it took.
+fn pattern_char(p: &str, at: usize) -> (Option<char>, usize) {
+    let mut it = p.get(at..).unwrap_or("").chars();
+    match it.next() {
+        Some('\\') => match it.next() {
+            Some(c) => (Some(c), 1 + c.len_utf8()),
+            None => (Some('\\'), 1),
+        },
+        Some(c) => (Some(c), c.len_utf8()),
+        None => (None, 0),
+    }
+}
+
+/// `name` equals `domain` or is a subdomain of it; ASCII case-insensitive, ignoring a
+/// final dot on either.
+pub fn is_under(name: &str, domain: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    if domain.is_empty() {
+        return true;
+    }
+    if name.len() == domain.len() {
+        return name.eq_ignore_ascii_case(domain);
+    }
+    name.len() > domain.len()
+        && name.get(name.len() - domain.len()..).is_some_and(|tail| tail.eq_ignore_ascii_case(domain))
+        && name.as_bytes().get(name.len() - domain.len() - 1) == Some(&b'.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn str_set() {
+        let s = StrSet::new(["a", "bb", "ccc", "dddddddddddddddd", "é"]);
+        for x in ["a", "bb", "ccc", "dddddddddddddddd", "é"] {
+            assert!(s.contains(x), "{x}");
+        }
+        for x in ["", "b", "cc", "ddddddddddddddd", "e"] {
+            assert!(!s.contains(x), "{x}");
+        }
+        assert!(!StrSet::new([]).contains("x"));
+    }
+
+    #[test]
+    fn cidr_set() {
+        let nets = ["10.0.0.0/8", "10.1.0.0/16", "192.168.0.0/24", "192.168.1.0/24", "2001:db8::/32", "::/0"];
+        let s = CidrSet::new(nets.iter().map(|n| n.parse().unwrap()));
+        assert!(s.contains_ip("10.200.1.1".parse().unwrap()));
+        assert!(s.contains_ip("192.168.1.255".parse().unwrap()));
+        assert!(!s.contains_ip("192.168.2.0".parse().unwrap()));
+        assert!(!s.contains_ip("11.0.0.0".parse().unwrap()));
+        assert!(s.contains_ip("2001:db8::1".parse().unwrap()));
+        assert!(s.contains_ip("fe80::1".parse().unwrap()));
+        let v4only = CidrSet::new(["0.0.0.0/0".parse().unwrap()]);
+        assert!(v4only.contains_ip("255.255.255.255".parse().unwrap()));
+        assert!(!v4only.contains_ip("::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn domain_set() {
+        let d = DomainSet::new(["bank.example", "Partner.Example."]);
+        assert!(d.contains_under("bank.example"));
+        assert!(d.contains_under("api.BANK.example"));
+        assert!(d.contains_under("x.partner.example."));
+        assert!(!d.contains_under("evilbank.example"));
+        assert!(!d.contains_under("example"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*.bank.example", "api.bank.example"));
+        assert!(!glob_match("*.bank.example", "bank.example"));
+        assert!(glob_match("pii-*", "pii-email"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(glob_match("a?c", "aéc"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(glob_match("\\*", "*"));
+        assert!(!glob_match("\\*", "x"));
+        assert!(glob_match("*a*b*", "xxaxxbxx"));
+        assert!(glob_match("", ""));
+        assert!(!glob_match("", "a"));
+        assert!(glob_match("**", ""));
+        assert!(glob_match("é*", "été"));
+    }
+
+    #[test]
+    fn domains() {
+        assert!(is_under("a.b.example", "b.example"));
+        assert!(is_under("B.Example.", "b.example"));
+        assert!(!is_under("xb.example", "b.example"));
+        assert!(!is_under("example", "b.example"));
+    }
+}
