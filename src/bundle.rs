@@ -82,6 +82,9 @@ pub struct RuleCode {
     /// Most instructions one evaluation of the condition executes.
     pub cost: u32,
     pub span: Span,
+    /// 1-based line and column of the rule in its file, for messages.
+    pub line: u32,
+    pub column: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +109,21 @@ pub struct PolicyMeta {
     /// One constant index per parameter of the body.
     pub args: Vec<u32>,
     pub span: Span,
+}
+
+/// The static cost of one hook: the most instructions a decision there can execute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct HookCost {
+    /// Platform rules, which apply to every request.
+    pub platform: u64,
+    /// The most expensive domain's rules (domain, class, tag and its costliest user).
+    pub largest_domain: u64,
+}
+
+impl HookCost {
+    pub fn total(&self) -> u64 {
+        self.platform + self.largest_domain
+    }
 }
 
 /// Why a bundle was rejected. Messages follow the diagnostic style.
@@ -175,6 +193,31 @@ impl Bundle {
         let bundle: Bundle = postcard::from_bytes(payload).map_err(|e| BundleError(format!("bundle payload is malformed: {e}")))?;
         bundle.verify()?;
         Ok(bundle)
+    }
+
+    /// The static cost of each hook (docs/ENGINE.md, "Static cost").
+    pub fn hook_costs(&self) -> [HookCost; 5] {
+        let mut out = [HookCost::default(); 5];
+        let policy_cost = |p: &PolicyMeta| -> u64 {
+            self.bodies.get(p.body as usize).map_or(0, |b| b.rules.iter().map(|r| u64::from(r.cost) + 1).sum())
+        };
+        for h in Hook::ALL {
+            let mut platform = 0u64;
+            let mut domains: std::collections::BTreeMap<&str, (u64, std::collections::BTreeMap<&str, u64>)> = Default::default();
+            for p in self.policies.iter().filter(|p| p.hook == h) {
+                let c = policy_cost(p);
+                match (&p.scope.domain, &p.scope.user) {
+                    (None, _) => platform += c,
+                    (Some(d), None) => domains.entry(d).or_default().0 += c,
+                    (Some(d), Some(u)) => *domains.entry(d).or_default().1.entry(u).or_default() += c,
+                }
+            }
+            let largest = domains.values().map(|(c, users)| c + users.values().max().copied().unwrap_or(0)).max().unwrap_or(0);
+            if let Some(slot) = out.get_mut(h.index()) {
+                *slot = HookCost { platform, largest_domain: largest };
+            }
+        }
+        out
     }
 
     /// Check every index, jump and stack bound, so evaluation never reads out of range

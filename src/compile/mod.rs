@@ -81,9 +81,18 @@ fn flat(v: &Value) -> Result<FlatScalar, CompileError> {
     })
 }
 
-/// Compile a checked program. `files` names the source files (indexed by span file ids);
-/// `source_hash` identifies the sources.
-pub fn compile(program: &Program, files: Vec<String>, source_hash: u64) -> Result<Bundle, CompileError> {
+/// Compile a checked program. `sources` are the files it was checked from (for names and
+/// positions in messages); the bundle records a hash of them.
+pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bundle, CompileError> {
+    let files: Vec<String> = sources.iter().map(|(_, f)| f.name.clone()).collect();
+    let mut all = Vec::new();
+    for (_, f) in sources.iter() {
+        all.extend_from_slice(f.name.as_bytes());
+        all.push(0);
+        all.extend_from_slice(f.text.as_bytes());
+        all.push(0);
+    }
+    let source_hash = crate::bundle::fnv1a(&all);
     let schema = &program.schema;
     let enum_len = |name: &str| schema.enum_named(name).and_then(|e| schema.enum_def(e)).map_or(0, |d| d.values.len());
     for name in [ACTION_ENUM, CIPHER_ENUM, LOG_FIELD_ENUM] {
@@ -141,6 +150,7 @@ pub fn compile(program: &Program, files: Vec<String>, source_hash: u64) -> Resul
                     (Some(entry), cost_of(c))
                 }
             };
+            let (line, column) = sources.line_col(rule.span.file, rule.span.start);
             rules.push(RuleCode {
                 index: u16::try_from(index).map_err(|_| CompileError("too many rules in one policy".into()))?,
                 op,
@@ -148,6 +158,8 @@ pub fn compile(program: &Program, files: Vec<String>, source_hash: u64) -> Resul
                 entry,
                 cost,
                 span: rule.span,
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(u32::MAX),
             });
         }
         if usize::from(max_stack) > crate::vm::MAX_STACK {

@@ -84,6 +84,8 @@ pub struct RuleInfo<'a> {
     pub scope: &'a Scope,
     pub file: &'a str,
     pub span: Span,
+    pub line: u32,
+    pub column: u32,
 }
 
 /// How a rule fared in an explanation.
@@ -196,15 +198,7 @@ pub fn compile_sources(files: &[(&str, &str)], schema: Schema) -> Result<Bundle,
     let Some(program) = checked.program else {
         return Err(EngineError::Check { sources, diagnostics: checked.diagnostics });
     };
-    let names: Vec<String> = sources.iter().map(|(_, f)| f.name.clone()).collect();
-    let mut all = Vec::new();
-    for (_, f) in sources.iter() {
-        all.extend_from_slice(f.name.as_bytes());
-        all.push(0);
-        all.extend_from_slice(f.text.as_bytes());
-        all.push(0);
-    }
-    crate::compile::compile(&program, names, crate::bundle::fnv1a(&all)).map_err(EngineError::Compile)
+    crate::compile::compile(&program, &sources).map_err(EngineError::Compile)
 }
 
 impl Engine {
@@ -465,6 +459,8 @@ impl Loaded {
             scope: &p.scope,
             file: self.bundle.files.get(rc.span.file.0 as usize).map_or("<unknown>", String::as_str),
             span: rc.span,
+            line: rc.line,
+            column: rc.column,
         })
     }
 

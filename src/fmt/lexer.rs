@@ -17,7 +17,7 @@ enum Raw {
     Space,
     #[token("\n")]
     Newline,
-    #[regex(r"//[^\n]*")]
+    #[regex(r"//[^\n]*", allow_greedy = true)]
     LineComment,
     #[token("/*", block_comment)]
     BlockComment,
@@ -31,7 +31,9 @@ enum Raw {
     Word,
     #[regex(r"[0-9][A-Za-z0-9_]*")]
     Number,
-    #[regex(r"==|!=|<=|>=|::|[<>+\-.,;:(){}=?/\[\]]")]
+    // One character each: `set<string>=` is `>` then `=`, so the printer joins `>=`, `==`
+    // and the like from adjacent tokens where the tree says there is one.
+    #[regex(r"[<>!=+\-.,;:(){}?/\[\]]")]
     Punct,
 }
 
@@ -205,5 +207,6 @@ mod tests {
     fn literals_split_but_stay_inside_their_span() {
         assert_eq!(texts("{10.0.0.0/8, fe80::/10, 09:00, 1h30m, -7, a::b}").len(), 27);
         assert_eq!(texts("x-1"), ["x", "-", "1"]);
+        assert_eq!(texts("set<string>={a>=b}"), ["set", "<", "string", ">", "=", "{", "a", ">", "=", "b", "}"]);
     }
 }

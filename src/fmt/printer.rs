@@ -177,14 +177,28 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// Consume the next token, which must be `text`, and print it after `sep`.
+    /// Consume the next token, which must be `text`, and print it after `sep`. An operator
+    /// of several characters (`>=`) is made of adjacent one-character tokens.
     fn expect(&mut self, text: &str, sep: Sep) -> Res {
-        if !self.peek_is(text) {
+        let first = self.token()?;
+        let first_text = self.token_text(first);
+        if first.kind == Kind::Eof || first_text.is_empty() || !text.starts_with(first_text) {
             return Err(self.mismatch(text));
         }
         self.gap(sep)?;
         self.text(text);
         self.pos += 1;
+        let (mut done, mut end) = (first_text.len(), first.end);
+        while let Some(rest) = text.get(done..).filter(|r| !r.is_empty()) {
+            let t = self.token()?;
+            let t_text = self.token_text(t);
+            if t.kind == Kind::Eof || t.start != end || !t.comments.is_empty() || t_text.is_empty() || !rest.starts_with(t_text) {
+                return Err(self.mismatch(text));
+            }
+            done += t_text.len();
+            end = t.end;
+            self.pos += 1;
+        }
         Ok(())
     }
 
@@ -645,7 +659,7 @@ impl<'a> Printer<'a> {
                 self.expect("in", Sep::Space)?;
                 self.expr(set, Sep::Space)?;
                 // `09:00: x` would read as an address: keep a literal apart from the colon.
-                let colon = if matches!(set.kind, ExprKind::Lit(_)) { Sep::Space } else { Sep::None };
+                let colon = if ends_with_literal(set) { Sep::Space } else { Sep::None };
                 self.expect(":", colon)?;
                 self.expr(body, Sep::Space)
             }
@@ -715,5 +729,16 @@ fn top_chain(e: &Expr) -> Option<&'static str> {
         ExprKind::And(..) => Some("and"),
         ExprKind::Or(..) => Some("or"),
         _ => None,
+    }
+}
+
+/// Whether the last token of `e` belongs to a literal (or `type::value`).
+fn ends_with_literal(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Lit(_) | ExprKind::Qualified(..) => true,
+        ExprKind::Not(x) | ExprKind::And(_, x) | ExprKind::Or(_, x) | ExprKind::Binary(_, _, x) | ExprKind::Quant(_, _, _, x) => {
+            ends_with_literal(x)
+        }
+        ExprKind::Name(_) | ExprKind::Field(..) | ExprKind::Set(_) | ExprKind::Call(..) | ExprKind::Paren(_) => false,
     }
 }

@@ -1,4 +1,4 @@
-//! The `dictum` command: check, and print the schema. One file per subcommand in `cmd/`.
+//! The `dictum` command. One file per subcommand in `cmd/`.
 
 mod cmd;
 mod project;
@@ -19,6 +19,14 @@ enum Command {
     Check(cmd::check::Args),
     /// Print the effective schema (the standard one, extended by --schema)
     Schema(cmd::schema::Args),
+    /// Check and compile policies into a bundle file, reporting each hook's static cost
+    Compile(cmd::compile::Args),
+    /// Evaluate requests against policies or a bundle, printing the decisions
+    Eval(cmd::eval::Args),
+    /// Print a bundle's constants and bytecode
+    Disasm(cmd::disasm::Args),
+    /// Rewrite policy files in the canonical layout, keeping every comment (--check: only list them)
+    Fmt(cmd::fmt::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +41,10 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(a) => cmd::check::run(a),
         Command::Schema(a) => cmd::schema::run(a),
+        Command::Compile(a) => cmd::compile::run(a),
+        Command::Eval(a) => cmd::eval::run(a),
+        Command::Disasm(a) => cmd::disasm::run(a),
+        Command::Fmt(a) => cmd::fmt::run(a),
     };
     ExitCode::from(code)
 }

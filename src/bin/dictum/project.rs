@@ -170,3 +170,54 @@ pub fn report(sources: &Sources, diags: &[Diagnostic], format: Format, color: bo
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
 }
+
+/// Check the policies under `paths` against the standard schema extended by `schema`,
+/// printing diagnostics. On success returns the sources and the checked program; on
+/// failure, the exit code.
+pub fn check_paths(
+    paths: &[PathBuf],
+    schema: Option<&Path>,
+    limits: &Limits,
+    format: Format,
+    color: bool,
+) -> Result<(Sources, dictum::check::program::Program), u8> {
+    let mut schema_sources = Sources::new();
+    let mut diags = Vec::new();
+    let schema = match load_schema(schema, &mut schema_sources, limits, &mut diags) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}", e.0);
+            return Err(EXIT_USAGE);
+        }
+    };
+    let (errors, _) = report(&schema_sources, &diags, format, color);
+    if errors > 0 {
+        return Err(EXIT_FAIL);
+    }
+    let mut sources = Sources::new();
+    let mut load_diags = Vec::new();
+    let (n, ids) = match load_policies(paths, &mut sources, &mut load_diags) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}", e.0);
+            return Err(EXIT_USAGE);
+        }
+    };
+    if n == 0 {
+        eprintln!("error: no `.policy` files found in the given paths");
+        return Err(EXIT_USAGE);
+    }
+    let checked = dictum::check::check_some(&sources, &ids, schema, limits);
+    let mut all = load_diags;
+    all.extend(checked.diagnostics);
+    let (errors, _) = report(&sources, &all, format, color);
+    match checked.program {
+        Some(p) if errors == 0 => Ok((sources, p)),
+        _ => {
+            if format == Format::Human {
+                eprintln!("error: {} in the policies; nothing compiled", plural(errors, "error"));
+            }
+            Err(EXIT_FAIL)
+        }
+    }
+}
