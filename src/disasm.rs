@@ -18,9 +18,26 @@ fn flat_text(f: &FlatScalar) -> String {
     }
 }
 
+/// A constant's value in policy syntax (enum names, timestamps as dates, ...).
+fn typed_text(b: &Bundle, ty: &Type, f: &FlatScalar) -> String {
+    use crate::value::Value;
+    let v = match (f, ty) {
+        (FlatScalar::Num(n), Type::Enum(_)) => Value::Enum(u32::try_from(*n).unwrap_or(u32::MAX)),
+        (FlatScalar::Num(n), Type::Lattice(_)) => Value::Level(u32::try_from(*n).unwrap_or(u32::MAX)),
+        (FlatScalar::Num(n), Type::Timestamp) => Value::Timestamp(*n),
+        (FlatScalar::Num(n), Type::Duration) => Value::Duration(*n),
+        (FlatScalar::Num(n), Type::Time) => Value::Time(u32::try_from(*n).unwrap_or(0)),
+        (FlatScalar::Num(n), Type::Weekday) => Value::Weekday(u8::try_from(*n).unwrap_or(0)),
+        (FlatScalar::Label(l, c), Type::Lattice(_)) => Value::Label { level: *l, compartments: *c },
+        _ => return flat_text(f),
+    };
+    v.display(ty, &b.schema)
+}
+
 fn const_text(b: &Bundle, c: &ConstDef) -> String {
     let ty = b.schema.type_name(&c.ty);
-    let items: Vec<String> = c.items.iter().map(flat_text).collect();
+    let elem = c.ty.element().unwrap_or(&c.ty);
+    let items: Vec<String> = c.items.iter().map(|f| typed_text(b, elem, f)).collect();
     let shown: String = if matches!(c.ty, Type::Set(_)) {
         let mut v = items.clone();
         if v.len() > 8 {
@@ -52,7 +69,7 @@ fn src(b: &Bundle, s: Src) -> String {
     match s {
         Src::Attr(i) => b.schema.attr_path(crate::schema::AttrId(i)),
         Src::Const(k) => match b.consts.get(k as usize) {
-            Some(c) if !matches!(c.ty, Type::Set(_)) => format!("#{k} {}", c.items.first().map(flat_text).unwrap_or_default()),
+            Some(c) if !matches!(c.ty, Type::Set(_)) => format!("#{k} {}", c.items.first().map(|f| typed_text(b, &c.ty, f)).unwrap_or_default()),
             _ => format!("#{k}"),
         },
         Src::Param(p) => format!("param{p}"),

@@ -1,0 +1,165 @@
+//! The embedding API: concurrency, atomic swaps, request validation, fail-closed paths.
+
+use dictum::engine::{Engine, Reason, compile_sources};
+use dictum::schema::Schema;
+use dictum::types::Hook;
+
+const REQUEST: &str = include_str!("fixtures/request.json");
+
+fn engine(policy: &str) -> Engine {
+    Engine::from_sources(&[("p.policy", policy)]).unwrap()
+}
+
+#[test]
+fn engine_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Engine>();
+    check::<dictum::engine::Snapshot>();
+}
+
+#[test]
+fn concurrent_evaluation_with_atomic_swaps() {
+    let allow = r#"platform { policy "a" on access { permit; } }"#;
+    let deny = r#"platform { policy "b" on access { forbid; } }"#;
+    let e = std::sync::Arc::new(engine(allow));
+    let bundle_allow = compile_sources(&[("a.policy", allow)], Schema::standard().unwrap()).unwrap();
+    let bundle_deny = compile_sources(&[("b.policy", deny)], Schema::standard().unwrap()).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for _ in 0..2 {
+        let (e, stop) = (e.clone(), stop.clone());
+        workers.push(std::thread::spawn(move || {
+            let mut seen = [0usize; 2];
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // One snapshot per decision: a swap between building and deciding is fine,
+                // because both bundles share the schema.
+                let snap = e.snapshot();
+                let buf = snap.request_from_json(REQUEST).unwrap();
+                let d = snap.decide(Hook::Access, &buf.view());
+                let info = d.rule.and_then(|r| snap.rule(r)).unwrap();
+                // Each answer is wholly one bundle's: allow by `a`, or deny by `b`.
+                match (d.is_allow(), info.policy) {
+                    (true, "a") => seen[0] += 1,
+                    (false, "b") => seen[1] += 1,
+                    other => panic!("mixed decision {other:?}"),
+                }
+            }
+            seen
+        }));
+    }
+    for i in 0..200 {
+        e.swap(if i % 2 == 0 { bundle_deny.clone() } else { bundle_allow.clone() }).unwrap();
+        std::thread::yield_now();
+    }
+    e.swap(bundle_deny).unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let total: usize = workers.into_iter().map(|w| w.join().unwrap().iter().sum::<usize>()).sum();
+    assert!(total > 0);
+    // After the last swap, every new decision sees it.
+    let buf = e.request_from_json(REQUEST).unwrap();
+    assert!(!e.decide(Hook::Access, &buf.view()).is_allow());
+}
+
+#[test]
+fn requests_from_another_schema_are_denied() {
+    let a = engine(r#"platform { policy "a" on access { permit; } }"#);
+    let ext = "entity user {\n  loyalty?: string;\n}\n";
+    let mut schema = Schema::standard().unwrap();
+    let mut sources = dictum::source::Sources::new();
+    let id = sources.add("x.schema", ext);
+    assert!(dictum::schema::load(id, ext, &mut schema, &dictum::syntax::Limits::default()).is_empty());
+    let b = Engine::new(compile_sources(&[("p.policy", r#"platform { policy "a" on access { permit; } }"#)], schema).unwrap()).unwrap();
+    let buf = a.request_from_json(REQUEST).unwrap();
+    assert!(a.decide(Hook::Access, &buf.view()).is_allow());
+    let d = b.decide(Hook::Access, &buf.view());
+    assert!(!d.is_allow());
+    assert_eq!(d.reason, Reason::SchemaMismatch);
+}
+
+#[test]
+fn missing_required_attributes_deny_with_the_attribute_named() {
+    let e = engine(r#"platform { policy "a" on access { permit; } }"#);
+    let snap = e.snapshot();
+    let mut v: serde_json::Value = serde_json::from_str(REQUEST).unwrap();
+    v["client"].as_object_mut().unwrap().remove("ip");
+    let buf = snap.request_from_json(&v.to_string()).unwrap();
+    let d = snap.decide(Hook::Access, &buf.view());
+    assert!(!d.is_allow());
+    let Reason::Missing(id) = d.reason else { panic!("{d:?}") };
+    assert_eq!(snap.schema().attr_path(id), "client.ip");
+    // `target` is only required at egress: access does not need it.
+    v = serde_json::from_str(REQUEST).unwrap();
+    v.as_object_mut().unwrap().remove("target");
+    let buf = snap.request_from_json(&v.to_string()).unwrap();
+    assert!(snap.decide(Hook::Access, &buf.view()).is_allow());
+    assert!(matches!(snap.decide(Hook::Egress, &buf.view()).reason, Reason::Missing(_)));
+}
+
+#[test]
+fn bad_request_json_names_the_field() {
+    let e = engine(r#"platform { policy "a" on access { permit; } }"#);
+    let cases = [
+        (r#"{"client": {"ip": "999.1.1.1"}}"#, "client.ip: expected an IP address, found the string \"999.1.1.1\""),
+        (r#"{"client": {"ipp": "1.1.1.1"}}"#, "client.ipp: entity `client` has no attribute `ipp`"),
+        (r#"{"cliente": {}}"#, "cliente: unknown entity `cliente`"),
+        (r#"{"object": {"tags": "x"}}"#, "object.tags: expected an array, found the string \"x\""),
+        (r#"{"object": {"tags": [1]}}"#, "object.tags[0]: expected a string, found the number `1`"),
+        (r#"{"object": {"clearance": "cosmic"}}"#, "object.clearance: expected one of \"unclassified\""),
+        (r#"{"request": {"time": "yesterday"}}"#, "request.time: expected a timestamp"),
+        (r#"{"server": {"tier": 1.5}}"#, "server.tier: expected an integer"),
+        (r#"{"client": {"ip": null}}"#, "client.ip: a required attribute cannot be null"),
+        (r#"{"object": {"label": {"level": "secret", "compartments": ["cosmic"]}}}"#, "object.label.compartments[0]: expected one of"),
+        (r#"[1, 2]"#, "$: a request is a JSON object"),
+        (r#"{"client": "#, "$: invalid JSON at line 1"),
+    ];
+    for (json, want) in cases {
+        let err = e.request_from_json(json).unwrap_err().to_string();
+        assert!(err.starts_with(want), "for {json}: got `{err}`, want `{want}...`");
+    }
+}
+
+#[test]
+fn typed_builder_rejects_wrong_types_and_foreign_handles() {
+    let e = engine(r#"platform { policy "a" on access { permit; } }"#);
+    let ip = e.attr("client.ip").unwrap();
+    let country = e.attr("client.country").unwrap();
+    let posture = e.attr("client.posture").unwrap();
+    let mut req = e.request();
+    assert!(req.set_str(ip, "1.2.3.4").is_err());
+    assert!(req.set_ip(country, "1.2.3.4".parse().unwrap()).is_err());
+    assert!(e.symbol(posture, "mangaed").is_err());
+    let managed = e.symbol(posture, "managed").unwrap();
+    assert!(req.set_symbol(country, managed).is_err());
+    assert!(req.set_symbol(posture, managed).is_ok());
+    assert!(e.attr("client.nope").is_err());
+    assert!(e.attr("nope").is_err());
+    let tags = e.attr("object.tags").unwrap();
+    let many: Vec<&str> = (0..2000).map(|_| "x").collect();
+    assert!(req.set_strs(tags, &many).is_err());
+}
+
+#[test]
+fn explain_lists_rules_with_outcomes_and_values() {
+    let e = engine(
+        r#"
+domain "bank.example" {
+  policy "p" on access {
+    permit write when user.groups has "finance";
+    forbid when client.country != "US";
+    permit read when client has posture and client.posture == managed;
+  }
+}"#,
+    );
+    let snap = e.snapshot();
+    let buf = snap.request_from_json(REQUEST).unwrap();
+    let ex = snap.explain(Hook::Access, &buf.view());
+    let rows: Vec<(String, dictum::engine::RuleOutcome, Vec<(String, String)>)> =
+        ex.into_iter().map(|x| (snap.rule(x.rule).unwrap().id, x.outcome, x.values)).collect();
+    use dictum::engine::RuleOutcome::*;
+    assert_eq!(rows[0].0, "domain \"bank.example\"/p#1");
+    assert_eq!(rows[0].1, NotApplicable);
+    assert_eq!(rows[1].1, NotMatched);
+    assert_eq!(rows[1].2, vec![("client.country".to_string(), "\"US\"".to_string())]);
+    assert_eq!(rows[2].1, Matched);
+    assert_eq!(rows[2].2, vec![("client.posture".to_string(), "managed".to_string())]);
+}
