@@ -7,3 +7,4 @@ cargo build --locked --bins
 cargo test --locked --workspace
 # The policy library must check without errors or warnings.
 ./target/debug/dictum check policies/
+./target/debug/dictum fmt --check policies/

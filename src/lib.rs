@@ -54,6 +54,7 @@ pub mod fmt;
 pub mod reference;
 pub mod schema;
 pub mod source;
+pub mod suite;
 pub mod syntax;
 pub mod types;
 pub mod value;

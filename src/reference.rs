@@ -16,6 +16,9 @@ pub struct Env<'a> {
     pub attrs: &'a [Option<Value>],
     /// The template arguments of the policy being evaluated.
     pub params: &'a [Value],
+    /// When set, every boolean subexpression evaluated is recorded with its result (by
+    /// span): what `dictum test --coverage` counts.
+    pub trace: Option<&'a std::cell::RefCell<Vec<(crate::source::Span, bool)>>>,
 }
 
 /// Evaluation failed. A well-typed expression over a valid request never fails; the one
@@ -45,6 +48,14 @@ fn bug(what: &str) -> EvalError {
 
 /// Evaluate an expression. `vars` holds the values of enclosing quantifier variables.
 pub fn eval(e: &TExpr, env: &Env<'_>, vars: &mut Vec<Value>) -> R {
+    let v = eval_node(e, env, vars)?;
+    if let (Some(t), Value::Bool(b)) = (env.trace, &v) {
+        t.borrow_mut().push((e.span, *b));
+    }
+    Ok(v)
+}
+
+fn eval_node(e: &TExpr, env: &Env<'_>, vars: &mut Vec<Value>) -> R {
     match &e.kind {
         TKind::Lit(v) => Ok(v.clone()),
         TKind::Attr(id) => match env.attrs.get(id.0 as usize) {
@@ -279,6 +290,38 @@ fn scope_applies(program: &Program, scope: &Scope, attrs: &[Option<Value>]) -> b
     is("object", "domain", &scope.domain) && is("object", "class", &scope.class) && tag_ok && is("object", "owner", &scope.user)
 }
 
+/// The rules that apply to a request at a hook: (policy position in bundle order, rule
+/// position in the policy), in bundle order. A permit or forbid whose action list excludes
+/// the request's action does not apply.
+pub fn applicable(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> Vec<(usize, usize)> {
+    let action = match str_attr(program, attrs, "request", "action") {
+        Some(Value::Enum(i)) => Some(*i),
+        _ => None,
+    };
+    let acts = |a: &Option<Vec<u32>>| match (a, action) {
+        (None, _) => true,
+        (Some(list), Some(x)) => list.contains(&x),
+        (Some(_), None) => false,
+    };
+    let mut out = Vec::new();
+    for (pi, p) in crate::compile::bundle_order(program).into_iter().enumerate() {
+        if p.hook != hook || !scope_applies(program, &p.scope, attrs) {
+            continue;
+        }
+        let Some(body) = program.bodies.get(p.body as usize) else { continue };
+        for (ri, r) in body.rules.iter().enumerate() {
+            let applies = match &r.effect {
+                Effect::Permit(a) | Effect::Forbid(a) => acts(a),
+                _ => true,
+            };
+            if applies {
+                out.push((pi, ri));
+            }
+        }
+    }
+    out
+}
+
 /// Decide at one hook, exactly as docs/LANGUAGE.md says, directly over the checked program.
 pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDecision {
     let mut d = RefDecision { outcome: Outcome::Deny, rule: None, cipher: None, record: 0, redact: 0, error: None };
@@ -310,7 +353,7 @@ pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDeci
     let holds = |r: &crate::check::program::CheckedRule, args: &[Value]| -> Result<bool, EvalError> {
         match &r.cond {
             None => Ok(true),
-            Some(c) => truth(c, &Env { schema: &program.schema, attrs, params: args }, &mut Vec::new()),
+            Some(c) => truth(c, &Env { schema: &program.schema, attrs, params: args, trace: None }, &mut Vec::new()),
         }
     };
     let acts = |a: &Option<Vec<u32>>| match (a, action) {

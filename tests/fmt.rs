@@ -725,6 +725,12 @@ fn cli_syntax_error_is_reported_and_other_files_still_formatted() {
     let o = dictum(&["fmt", "--check", &bad]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stdout(&o), "");
+    // Not UTF-8: the same diagnostic as `dictum check`.
+    let p = d.join("bin.policy");
+    std::fs::write(&p, b"const x = \"\xff\";\n").unwrap();
+    let o = dictum(&["fmt", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("E0105") && stderr(&o).contains("not valid UTF-8"), "{}", stderr(&o));
 }
 
 #[test]
@@ -748,15 +754,4 @@ fn cli_help() {
     assert!(out.contains("Usage: dictum fmt") && out.contains("--check") && out.contains("Exit status"), "{out}");
     let o = dictum(&["--help"]);
     assert!(stdout(&o).contains("fmt"), "{}", stdout(&o));
-}
-
-#[test]
-#[ignore]
-fn show_random_programs() {
-    for seed in 0..6u64 {
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let bytes: Vec<u8> = (0..600).map(|_| { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x as u8 }).collect();
-        let text = random_program(&bytes);
-        println!("===== input\n{text}\n===== output\n{}", format_policy(&text).unwrap());
-    }
 }

@@ -99,7 +99,7 @@ fn check_files_here(files: &[(FileId, PolicyFile)], schema: Schema) -> Checked {
     let program = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {
-        Some(Program { schema: c.schema, bodies: c.bodies, policies: c.policies })
+        Some(Program { schema: c.schema, bodies: c.bodies, policies: c.policies, tests: Vec::new() })
     };
     Checked { program, diagnostics }
 }
@@ -321,7 +321,7 @@ impl<'a> Checker<'a> {
             },
             None => t.ty.clone(),
         };
-        let env = reference::Env { schema: &self.schema, attrs: &[], params: &[] };
+        let env = reference::Env { schema: &self.schema, attrs: &[], params: &[], trace: None };
         match reference::eval(&t, &env, &mut Vec::new()) {
             Ok(v) => Some((v, ty)),
             Err(err) => {

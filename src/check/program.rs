@@ -17,6 +17,38 @@ pub struct Program {
     /// has its own.
     pub bodies: Vec<Body>,
     pub policies: Vec<Policy>,
+    /// The `test` blocks of the project, with their requests fully built.
+    pub tests: Vec<TestCase>,
+}
+
+/// A checked `test`: the hook, the whole request (fixture chain applied), what to expect.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestCase {
+    pub name: String,
+    pub hook: Hook,
+    /// Attribute values by slot; `None` is absent.
+    pub request: Vec<Option<Value>>,
+    pub expect: Vec<Expect>,
+    pub span: Span,
+}
+
+/// One expectation of a test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expect {
+    /// `expect allow|deny [by "RULE"];` RULE is a rule id (`domain "d"/name#2`), a policy
+    /// name with a rule number (`name#2`), or a policy name (any of its rules).
+    Outcome(Outcome, Option<String>),
+    /// `expect cipher NAME;`
+    Cipher(u32),
+    /// `expect record {FIELDS};` the exact set of fields recorded in clear.
+    Record(u64),
+    /// `expect redact {FIELDS};` the exact set of redacted fields.
+    Redact(u64),
+}
+
+/// Whether a rule id is meant by a test's `by "..."` reference.
+pub fn rule_matches(reference: &str, id: &str, policy: &str) -> bool {
+    id == reference || id.ends_with(&format!("/{reference}")) || (!reference.contains('#') && policy == reference)
 }
 
 /// The rules of one policy or template, with the types of the parameters they read.

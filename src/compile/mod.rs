@@ -254,7 +254,7 @@ fn lit(v: Value, ty: Type, span: crate::source::Span) -> TExpr {
 pub(crate) fn optimise(e: &TExpr, schema: &Schema) -> TExpr {
     // Any subexpression that reads nothing is computed now.
     if !matches!(e.kind, TKind::Lit(_)) && is_constant(e) {
-        let env = reference::Env { schema, attrs: &[], params: &[] };
+        let env = reference::Env { schema, attrs: &[], params: &[], trace: None };
         if let Ok(v) = reference::eval(e, &env, &mut Vec::new()) {
             return lit(v, e.ty.clone(), e.span);
         }

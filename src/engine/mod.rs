@@ -4,6 +4,7 @@
 //!
 //! See the crate documentation for a complete example.
 
+mod decide;
 mod request;
 
 pub use request::{Attr, LabelValue, Owned, Request, RequestBuf, RequestError, Symbol};
@@ -16,7 +17,7 @@ use crate::source::{Sources, Span};
 use crate::syntax::Limits;
 use crate::types::{Hook, Type, WEEKDAYS};
 use crate::vm::consts::{CidrSet, DomainSet, StrSet};
-use crate::vm::{Const, Env, ScalarConst, Slot, VmError};
+use crate::vm::{Const, ScalarConst, Slot, VmError};
 use arc_swap::ArcSwap;
 use request::{Kind, kind_of};
 use std::collections::HashMap;
@@ -119,8 +120,7 @@ impl Hasher for FastHasher {
     }
     fn write(&mut self, bytes: &[u8]) {
         // Hash whole strings at once with the same function the VM uses for string sets.
-        let s = std::str::from_utf8(bytes).map(crate::vm::consts::hash_str).unwrap_or_else(|_| crate::bundle::fnv1a(bytes));
-        self.0 = self.0.rotate_left(5) ^ s;
+        self.0 = self.0.rotate_left(5) ^ crate::vm::consts::hash_bytes(bytes);
     }
     fn write_u8(&mut self, i: u8) {
         self.0 = self.0.rotate_left(5) ^ u64::from(i);
@@ -129,26 +129,12 @@ impl Hasher for FastHasher {
 
 type FastMap<V> = HashMap<Box<str>, V, BuildHasherDefault<FastHasher>>;
 
-#[derive(Default)]
-struct DomainPolicies {
-    /// `domain "D"` policies, then class and tag scoped ones (bundle order).
-    domain: Vec<u32>,
-    narrow: Vec<u32>,
-    users: FastMap<Vec<u32>>,
-}
-
-#[derive(Default)]
-struct HookIndex {
-    platform: Vec<u32>,
-    domains: FastMap<DomainPolicies>,
-}
-
 /// A bundle ready for evaluation.
 pub struct Loaded {
     bundle: Bundle,
     consts: Vec<Const>,
     regexes: Vec<regex::Regex>,
-    index: [HookIndex; 5],
+    index: [decide::HookIndex; 5],
     /// Required attributes per hook, as presence bitsets.
     required: [[u64; MAX_ATTRS / 64]; 5],
     schema_fp: u64,
@@ -336,22 +322,7 @@ impl Loaded {
             .collect::<Result<Vec<_>, _>>()?;
         let schema = &bundle.schema;
         let slot = |e: &str, a: &str| schema.attr_named(e, a).map(|id| id.0);
-        let mut index: [HookIndex; 5] = Default::default();
-        for (i, p) in bundle.policies.iter().enumerate() {
-            let i = u32::try_from(i).map_err(|_| BundleError("too many policies".into()))?;
-            let Some(hi) = index.get_mut(p.hook.index()) else { continue };
-            match &p.scope.domain {
-                None => hi.platform.push(i),
-                Some(d) => {
-                    let dp = hi.domains.entry(d.as_str().into()).or_default();
-                    match (&p.scope.user, p.scope.class.is_some() || p.scope.tag.is_some()) {
-                        (Some(u), _) => dp.users.entry(u.as_str().into()).or_default().push(i),
-                        (None, true) => dp.narrow.push(i),
-                        (None, false) => dp.domain.push(i),
-                    }
-                }
-            }
-        }
+        let index = decide::build_index(&bundle);
         let mut required = [[0u64; MAX_ATTRS / 64]; 5];
         for h in Hook::ALL {
             for e in &schema.entities {
@@ -464,62 +435,6 @@ impl Loaded {
         })
     }
 
-    /// The policies that apply to this request at this hook, in bundle order.
-    fn applicable<'s>(&'s self, hook: Hook, slots: &[Slot<'_>]) -> [&'s [u32]; 4] {
-        let empty: &[u32] = &[];
-        let Some(hi) = self.index.get(hook.index()) else { return [empty; 4] };
-        let text = |slot: Option<u32>| match slot.and_then(|s| slots.get(s as usize)) {
-            Some(Slot::Scalar(crate::vm::consts::Scalar::Str(s))) => Some(*s),
-            _ => None,
-        };
-        let dp = text(self.slot_domain).and_then(|d| hi.domains.get(d));
-        let users = dp.and_then(|dp| text(self.slot_owner).and_then(|u| dp.users.get(u)));
-        [
-            &hi.platform,
-            dp.map_or(empty, |d| d.domain.as_slice()),
-            dp.map_or(empty, |d| d.narrow.as_slice()),
-            users.map_or(empty, Vec::as_slice),
-        ]
-    }
-
-    /// Whether a class or tag scope applies (domain and user were matched by the index).
-    fn narrow_applies(&self, scope: &Scope, slots: &[Slot<'_>]) -> bool {
-        use crate::vm::consts::Scalar;
-        if let Some(c) = &scope.class {
-            let class = self.slot_class.and_then(|s| slots.get(s as usize));
-            if !matches!(class, Some(Slot::Scalar(Scalar::Str(x))) if *x == c.as_str()) {
-                return false;
-            }
-        }
-        if let Some(t) = &scope.tag {
-            let tags = self.slot_tags.and_then(|s| slots.get(s as usize));
-            let has = match tags {
-                Some(Slot::Set(view)) => (0..view.len()).any(|i| view.get(i) == Some(Scalar::Str(t))),
-                _ => false,
-            };
-            if !has {
-                return false;
-            }
-        }
-        true
-    }
-
-    fn action_bit(&self, slots: &[Slot<'_>]) -> u64 {
-        match self.slot_action.and_then(|s| slots.get(s as usize)) {
-            Some(Slot::Scalar(crate::vm::consts::Scalar::Num(n))) if (0..64).contains(n) => 1u64 << n,
-            _ => 0,
-        }
-    }
-
-    /// Evaluate one rule's condition.
-    fn matches(&self, policy: u32, rule: &crate::bundle::RuleCode, slots: &[Slot<'_>]) -> Result<bool, VmError> {
-        let Some(entry) = rule.entry else { return Ok(true) };
-        let p = self.bundle.policies.get(policy as usize).ok_or(VmError::Malformed)?;
-        let body = self.bundle.bodies.get(p.body as usize).ok_or(VmError::Malformed)?;
-        let env = Env { slots, consts: &self.consts, args: &p.args, regexes: &self.regexes };
-        crate::vm::eval(&body.code, entry, body.max_stack, &env)
-    }
-
     /// Decide at one hook. Never allocates; any inconsistency denies.
     pub fn decide(&self, hook: Hook, req: &Request<'_>) -> Decision {
         if req.schema_fp != self.schema_fp {
@@ -534,180 +449,38 @@ impl Loaded {
                 }
             }
         }
-        match self.decide_inner(hook, &req.slots) {
+        match self.decide_inner(hook, req.slots()) {
             Ok(d) => d,
             Err(VmError::Absent(slot)) => Decision::deny(hook, Reason::Missing(AttrId(slot))),
             Err(VmError::Malformed) => Decision::deny(hook, Reason::Internal),
         }
     }
 
-    fn decide_inner(&self, hook: Hook, slots: &[Slot<'_>]) -> Result<Decision, VmError> {
-        let lists = self.applicable(hook, slots);
-        let action = self.action_bit(slots);
-        // Every applicable rule with its policy and specificity, in bundle order.
-        let each = |f: &mut dyn FnMut(u32, u32, &crate::bundle::RuleCode, u8) -> Result<bool, VmError>| -> Result<(), VmError> {
-            for (li, list) in lists.iter().enumerate() {
-                for &pi in list.iter() {
-                    let p = self.bundle.policies.get(pi as usize).ok_or(VmError::Malformed)?;
-                    if li == 2 && !self.narrow_applies(&p.scope, slots) {
-                        continue;
-                    }
-                    let body = self.bundle.bodies.get(p.body as usize).ok_or(VmError::Malformed)?;
-                    let spec = p.scope.specificity();
-                    for (ri, r) in body.rules.iter().enumerate() {
-                        if f(pi, u32::try_from(ri).unwrap_or(u32::MAX), r, spec)? {
-                            return Ok(());
-                        }
-                    }
-                }
-            }
-            Ok(())
-        };
-        let mut d = Decision::deny(hook, Reason::NoDefault);
-        match hook {
-            Hook::Instantiate | Hook::Access | Hook::Egress => {
-                // 1. any matching forbid denies.
-                let mut hit: Option<RuleRef> = None;
-                each(&mut |pi, ri, r, _| {
-                    if r.op == RuleOp::Forbid && r.actions & action != 0 && self.matches(pi, r, slots)? {
-                        hit = Some(RuleRef { policy: pi, rule: ri });
-                        return Ok(true);
-                    }
-                    Ok(false)
-                })?;
-                if let Some(rule) = hit {
-                    d.reason = Reason::Rule;
-                    d.rule = Some(rule);
-                    return Ok(d);
-                }
-                // 2. any matching permit allows.
-                each(&mut |pi, ri, r, _| {
-                    if r.op == RuleOp::Permit && r.actions & action != 0 && self.matches(pi, r, slots)? {
-                        hit = Some(RuleRef { policy: pi, rule: ri });
-                        return Ok(true);
-                    }
-                    Ok(false)
-                })?;
-                if let Some(rule) = hit {
-                    d.outcome = Outcome::Allow;
-                    d.reason = Reason::Rule;
-                    d.rule = Some(rule);
-                    return Ok(d);
-                }
-                // 3. the most specific default; deny wins a tie.
-                let mut best: Option<(u8, Outcome, RuleRef)> = None;
-                each(&mut |pi, ri, r, spec| {
-                    if let RuleOp::Default(o) = r.op {
-                        let better = match best {
-                            None => true,
-                            Some((s, bo, _)) => spec > s || (spec == s && o == Outcome::Deny && bo == Outcome::Allow),
-                        };
-                        if better {
-                            best = Some((spec, o, RuleRef { policy: pi, rule: ri }));
-                        }
-                    }
-                    Ok(false)
-                })?;
-                if let Some((_, o, rule)) = best {
-                    d.outcome = o;
-                    d.reason = Reason::Default;
-                    d.rule = Some(rule);
-                }
-                Ok(d)
-            }
-            Hook::Encrypt => {
-                let mut forbidden = 0u64;
-                each(&mut |pi, _, r, _| {
-                    if let RuleOp::ForbidCiphers(m) = r.op
-                        && m & !forbidden != 0
-                        && self.matches(pi, r, slots)?
-                    {
-                        forbidden |= m;
-                    }
-                    Ok(false)
-                })?;
-                // The most specific matching `use` whose cipher is allowed; then defaults.
-                let mut chosen: Option<(u8, u32, RuleRef, bool)> = None;
-                each(&mut |pi, ri, r, spec| {
-                    let (cipher, is_default) = match r.op {
-                        RuleOp::Use(c) => (c, false),
-                        RuleOp::DefaultCipher(c) => (c, true),
-                        _ => return Ok(false),
-                    };
-                    if cipher >= 64 || forbidden & (1u64 << cipher) != 0 {
-                        return Ok(false);
-                    }
-                    // Rank: any use beats any default; then more specific; then earlier.
-                    let better = match chosen {
-                        None => true,
-                        Some((s, _, _, d)) => (d && !is_default) || (d == is_default && spec > s),
-                    };
-                    if better && self.matches(pi, r, slots)? {
-                        chosen = Some((spec, cipher, RuleRef { policy: pi, rule: ri }, is_default));
-                    }
-                    Ok(false)
-                })?;
-                match chosen {
-                    Some((_, c, rule, is_default)) => {
-                        d.outcome = Outcome::Allow;
-                        d.reason = if is_default { Reason::Default } else { Reason::Rule };
-                        d.cipher = Some(c);
-                        d.rule = Some(rule);
-                    }
-                    None => d.reason = Reason::NoCipher,
-                }
-                Ok(d)
-            }
-            Hook::Log => {
-                let (mut record, mut redact) = (0u64, 0u64);
-                each(&mut |pi, _, r, _| {
-                    match r.op {
-                        RuleOp::Record(m) if m & !record != 0 && self.matches(pi, r, slots)? => record |= m,
-                        RuleOp::Redact(m) if m & !redact != 0 && self.matches(pi, r, slots)? => redact |= m,
-                        _ => {}
-                    }
-                    Ok(false)
-                })?;
-                d.outcome = Outcome::Allow;
-                d.reason = Reason::Rule;
-                d.record = record & !redact;
-                d.redact = redact;
-                Ok(d)
-            }
-        }
-    }
-
     /// Every applicable rule's outcome, with the attribute values its condition read.
     pub fn explain(&self, hook: Hook, req: &Request<'_>) -> Vec<Explained> {
-        let mut out = Vec::new();
-        let slots = &req.slots;
-        let lists = self.applicable(hook, slots);
+        let slots = req.slots();
         let action = self.action_bit(slots);
-        for (li, list) in lists.iter().enumerate() {
-            for &pi in list.iter() {
-                let Some(p) = self.bundle.policies.get(pi as usize) else { continue };
-                if li == 2 && !self.narrow_applies(&p.scope, slots) {
-                    continue;
-                }
-                let Some(body) = self.bundle.bodies.get(p.body as usize) else { continue };
-                for (ri, r) in body.rules.iter().enumerate() {
-                    let rule = RuleRef { policy: pi, rule: u32::try_from(ri).unwrap_or(u32::MAX) };
-                    let applies = !matches!(r.op, RuleOp::Permit | RuleOp::Forbid) || r.actions & action != 0;
-                    let outcome = if !applies {
-                        RuleOutcome::NotApplicable
-                    } else {
-                        match self.matches(pi, r, slots) {
-                            Ok(true) => RuleOutcome::Matched,
-                            Ok(false) => RuleOutcome::NotMatched,
-                            Err(_) => RuleOutcome::Error,
-                        }
-                    };
-                    let values = self.read_values(body, r, req);
-                    out.push(Explained { rule, outcome, values });
-                }
-            }
-        }
-        out
+        self.applicable_entries(hook, slots)
+            .into_iter()
+            .map(|e| {
+                let rule = RuleRef { policy: e.policy, rule: e.rule };
+                let applies = !matches!(e.op, RuleOp::Permit | RuleOp::Forbid) || e.actions & action != 0;
+                let outcome = if !applies {
+                    RuleOutcome::NotApplicable
+                } else {
+                    match self.holds(&e, slots) {
+                        Ok(true) => RuleOutcome::Matched,
+                        Ok(false) => RuleOutcome::NotMatched,
+                        Err(_) => RuleOutcome::Error,
+                    }
+                };
+                let values = match (self.bundle.bodies.get(e.body as usize), self.bundle.bodies.get(e.body as usize).and_then(|b| b.rules.get(e.rule as usize))) {
+                    (Some(body), Some(r)) => self.read_values(body, r, req),
+                    _ => Vec::new(),
+                };
+                Explained { rule, outcome, values }
+            })
+            .collect()
     }
 
     /// The attributes a rule's condition reads, with their values in this request.
@@ -755,8 +528,8 @@ impl Loaded {
                 let id = AttrId(*i);
                 let path = self.schema().attr_path(id);
                 let ty = self.schema().attr(id).map(|a| a.ty.clone()).unwrap_or(Type::Never);
-                let shown = match req.slots.get(*i as usize) {
-                    None | Some(Slot::Absent) => "absent".to_string(),
+                let shown = match req.slots().get(*i as usize) {
+                    None => "absent".to_string(),
                     Some(slot) => slot_text(slot, &ty, self.schema()),
                 };
                 (path, shown)

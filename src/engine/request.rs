@@ -124,46 +124,53 @@ impl<'a> Request<'a> {
         Request { slots: vec![Slot::Absent; kinds.len()], present: [0; MAX_ATTRS / 64], schema_fp, kinds }
     }
 
-    /// Forget every value, keeping the storage for the next request.
+    /// Forget every value, keeping the storage for the next request. Only the presence
+    /// bits are reset: a slot is read only when its bit is set.
     pub fn clear(&mut self) {
-        self.slots.iter_mut().for_each(|s| *s = Slot::Absent);
         self.present = [0; MAX_ATTRS / 64];
     }
 
-    fn put(&mut self, a: Attr, want: &[Kind], slot: Slot<'a>, what: &str) -> Result<(), RequestError> {
+    #[inline]
+    fn put(&mut self, a: Attr, want: Kind, slot: Slot<'a>, what: &str) -> Result<(), RequestError> {
         let i = a.id.0 as usize;
-        let kind = self.kinds.get(i).copied();
-        if kind != Some(a.kind) {
-            return rerr(format!("attribute #{i}"), "this attribute handle belongs to another schema");
+        // One comparison checks both that the handle is of this schema's shape and that the
+        // value has the attribute's type.
+        if a.kind != want || self.kinds.get(i) != Some(&want) {
+            return Err(self.wrong(a, what));
         }
-        if !want.contains(&a.kind) {
-            return rerr(format!("attribute #{i}"), format!("expected a value of another type than {what}"));
-        }
-        if let Some(s) = self.slots.get_mut(i) {
+        if let (Some(s), Some(w)) = (self.slots.get_mut(i), self.present.get_mut(i / 64)) {
             *s = slot;
-        }
-        if let Some(w) = self.present.get_mut(i / 64) {
             *w |= 1u64 << (i % 64);
         }
         Ok(())
     }
 
+    #[cold]
+    fn wrong(&self, a: Attr, what: &str) -> RequestError {
+        let i = a.id.0 as usize;
+        if self.kinds.get(i) != Some(&a.kind) {
+            RequestError { path: format!("attribute #{i}"), message: "this attribute handle belongs to another schema".into() }
+        } else {
+            RequestError { path: format!("attribute #{i}"), message: format!("this attribute does not hold {what}") }
+        }
+    }
+
     pub fn set_bool(&mut self, a: Attr, v: bool) -> Result<(), RequestError> {
-        self.put(a, &[Kind::Bool], Slot::Scalar(Scalar::Bool(v)), "a bool")
+        self.put(a, Kind::Bool, Slot::Scalar(Scalar::Bool(v)), "a bool")
     }
 
     pub fn set_int(&mut self, a: Attr, v: i64) -> Result<(), RequestError> {
-        self.put(a, &[Kind::Int], Slot::Scalar(Scalar::Num(v)), "an int")
+        self.put(a, Kind::Int, Slot::Scalar(Scalar::Num(v)), "an int")
     }
 
     /// Seconds since the Unix epoch.
     pub fn set_timestamp(&mut self, a: Attr, secs: i64) -> Result<(), RequestError> {
-        self.put(a, &[Kind::Timestamp], Slot::Scalar(Scalar::Num(secs)), "a timestamp")
+        self.put(a, Kind::Timestamp, Slot::Scalar(Scalar::Num(secs)), "a timestamp")
     }
 
     /// Seconds.
     pub fn set_duration(&mut self, a: Attr, secs: i64) -> Result<(), RequestError> {
-        self.put(a, &[Kind::Duration], Slot::Scalar(Scalar::Num(secs)), "a duration")
+        self.put(a, Kind::Duration, Slot::Scalar(Scalar::Num(secs)), "a duration")
     }
 
     /// Seconds since midnight (0 to 86399).
@@ -171,19 +178,19 @@ impl<'a> Request<'a> {
         if secs >= 86_400 {
             return rerr(format!("attribute #{}", a.id.0), "a time of day is less than 86400 seconds");
         }
-        self.put(a, &[Kind::Time], Slot::Scalar(Scalar::Num(i64::from(secs))), "a time of day")
+        self.put(a, Kind::Time, Slot::Scalar(Scalar::Num(i64::from(secs))), "a time of day")
     }
 
     pub fn set_str(&mut self, a: Attr, v: &'a str) -> Result<(), RequestError> {
-        self.put(a, &[Kind::Str], Slot::Scalar(Scalar::Str(v)), "a string")
+        self.put(a, Kind::Str, Slot::Scalar(Scalar::Str(v)), "a string")
     }
 
     pub fn set_ip(&mut self, a: Attr, v: IpAddr) -> Result<(), RequestError> {
-        self.put(a, &[Kind::Ip], Slot::Scalar(Scalar::Ip(v)), "an IP address")
+        self.put(a, Kind::Ip, Slot::Scalar(Scalar::Ip(v)), "an IP address")
     }
 
     pub fn set_cidr(&mut self, a: Attr, v: ipnetwork::IpNetwork) -> Result<(), RequestError> {
-        self.put(a, &[Kind::Cidr], Slot::Scalar(Scalar::Cidr(v)), "a network")
+        self.put(a, Kind::Cidr, Slot::Scalar(Scalar::Cidr(v)), "a network")
     }
 
     /// An enum value, lattice level or weekday resolved by `Engine::symbol`.
@@ -192,7 +199,7 @@ impl<'a> Request<'a> {
             return rerr(format!("attribute #{}", a.id.0), "this symbol was resolved for another attribute");
         }
         let Kind::Symbol(_) = a.kind else { return rerr(format!("attribute #{}", a.id.0), "not an enum, lattice or weekday attribute") };
-        self.put(a, &[a.kind], Slot::Scalar(Scalar::Num(i64::from(s.index))), "a symbol")
+        self.put(a, a.kind, Slot::Scalar(Scalar::Num(i64::from(s.index))), "a symbol")
     }
 
     /// A product-lattice value resolved by `Engine::label`.
@@ -200,22 +207,27 @@ impl<'a> Request<'a> {
         if v.attr != a.id {
             return rerr(format!("attribute #{}", a.id.0), "this label was resolved for another attribute");
         }
-        self.put(a, &[Kind::Label], Slot::Scalar(Scalar::Label(v.level, v.compartments)), "a label")
+        self.put(a, Kind::Label, Slot::Scalar(Scalar::Label(v.level, v.compartments)), "a label")
     }
 
     pub fn set_strs(&mut self, a: Attr, v: &'a [&'a str]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
-        self.put(a, &[Kind::StrSet], Slot::Set(SetView::Strs(v)), "a set of strings")
+        self.put(a, Kind::StrSet, Slot::Set(SetView::Strs(v)), "a set of strings")
     }
 
     pub fn set_ints(&mut self, a: Attr, v: &'a [i64]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
-        self.put(a, &[Kind::NumSet], Slot::Set(SetView::Nums(v)), "a set of numbers")
+        self.put(a, Kind::NumSet, Slot::Set(SetView::Nums(v)), "a set of numbers")
     }
 
     pub fn set_ips(&mut self, a: Attr, v: &'a [IpAddr]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
-        self.put(a, &[Kind::IpSet], Slot::Set(SetView::Ips(v)), "a set of addresses")
+        self.put(a, Kind::IpSet, Slot::Set(SetView::Ips(v)), "a set of addresses")
+    }
+
+    /// The attributes as the VM reads them.
+    pub(crate) fn slots(&self) -> crate::vm::Slots<'_> {
+        crate::vm::Slots { values: &self.slots, present: &self.present }
     }
 
     /// Whether the request carries the attribute.

@@ -110,7 +110,7 @@ struct Printer<'a> {
     line_indent: usize,
     /// Indentation for a line break forced by a comment inside a statement.
     cont: usize,
-    /// Measuring a rule's width on one line: every comment inline, no line breaks.
+    /// Measuring a rule's width on one line: no comments, no line breaks.
     measure: bool,
     /// Comments of a consumed comma, to emit before the next token's own.
     carry: &'a [Comment],
@@ -289,10 +289,7 @@ impl<'a> Printer<'a> {
         let carry = std::mem::take(&mut self.carry);
         let comments: Vec<&'a Comment> = carry.iter().chain(tok.comments.iter()).collect();
         if self.measure {
-            for c in &comments {
-                self.out.push(' ');
-                self.out.push_str(&c.text);
-            }
+            // Code only: comments never change where the code breaks.
             if !matches!(sep, Sep::None) {
                 self.out.push(' ');
             }

@@ -20,9 +20,14 @@ pub enum Scalar<'a> {
 /// cannot choose which buckets collide to any useful end: tables are small, built from
 /// policy constants, and probing is bounded by the table size.
 pub fn hash_str(s: &str) -> u64 {
+    hash_bytes(s.as_bytes())
+}
+
+/// [`hash_str`] over bytes.
+pub fn hash_bytes(s: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h: u64 = s.len() as u64;
-    let mut chunks = s.as_bytes().chunks_exact(8);
+    let mut chunks = s.chunks_exact(8);
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);

@@ -216,9 +216,32 @@ pub enum VmError {
     Malformed,
 }
 
+/// A request's attributes: a slot is only meaningful when its presence bit is set
+/// (clearing a request resets the bits, not the slots).
+#[derive(Clone, Copy, Debug)]
+pub struct Slots<'a> {
+    pub values: &'a [Slot<'a>],
+    pub present: &'a [u64],
+}
+
+impl<'a> Slots<'a> {
+    /// The attribute in slot `i`, if the request carries it.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&'a Slot<'a>> {
+        let word = self.present.get(i / 64)?;
+        if word & (1u64 << (i % 64)) == 0 {
+            return None;
+        }
+        match self.values.get(i) {
+            Some(Slot::Absent) | None => None,
+            s => s,
+        }
+    }
+}
+
 /// What an evaluation reads.
 pub struct Env<'a> {
-    pub slots: &'a [Slot<'a>],
+    pub slots: Slots<'a>,
     pub consts: &'a [Const],
     /// The instance's arguments: indices into `consts`.
     pub args: &'a [u32],
@@ -239,7 +262,9 @@ struct Machine<'a, const N: usize> {
 /// bound; it picks the scratch size.
 pub fn eval(code: &[Instr], entry: u32, max_stack: u16, env: &Env<'_>) -> Result<bool, VmError> {
     match max_stack {
-        0..=4 => run::<4>(code, entry, env),
+        // Most conditions never touch the stack: no scratch space to set up at all.
+        0 => run::<0>(code, entry, env),
+        1..=4 => run::<4>(code, entry, env),
         5..=16 => run::<16>(code, entry, env),
         _ => run::<MAX_STACK>(code, entry, env),
     }
@@ -271,7 +296,7 @@ fn run<const N: usize>(code: &[Instr], entry: u32, env: &Env<'_>) -> Result<bool
                 Val::Scalar(Scalar::Bool(b)) => flag = b,
                 _ => return Err(VmError::Malformed),
             },
-            Instr::Has(slot) => flag = !matches!(env.slots.get(slot as usize), None | Some(Slot::Absent)),
+            Instr::Has(slot) => flag = env.slots.get(slot as usize).is_some(),
             Instr::Cmp { op, a, b } => {
                 let y = m.read(b, env)?;
                 let x = m.read(a, env)?;
@@ -541,7 +566,13 @@ fn set_contains(c: Val<'_>, e: Scalar<'_>) -> Result<bool, VmError> {
             // An element of another kind is in no set of this kind.
             _ => false,
         },
-        Val::ReqSet(s) => (0..s.len()).any(|i| s.get(i) == Some(e)),
+        Val::ReqSet(s) => match (s, e) {
+            // The common case, tags and roles: compare strings directly.
+            (SetView::Strs(items), Scalar::Str(x)) => items.iter().any(|i| *i == x),
+            (SetView::Nums(items), Scalar::Num(x)) => items.contains(&x),
+            (SetView::Ips(items), Scalar::Ip(x)) => items.contains(&x),
+            _ => (0..s.len()).any(|i| s.get(i) == Some(e)),
+        },
         Val::Bits(bits) => match e {
             Scalar::Num(n) => (0..64).contains(&n) && bits & (1u64 << n) != 0,
             _ => false,

@@ -161,7 +161,7 @@ pub fn report(sources: &Sources, diags: &[Diagnostic], format: Format, color: bo
     for d in diags {
         match format {
             Format::Human => eprint!("{}", dictum::diagnostics::render(sources, d, color)),
-            Format::Json => println!("{}", dictum::diagnostics::render_json(sources, d)),
+            Format::Json => crate::outln!("{}", dictum::diagnostics::render_json(sources, d)),
         }
     }
     (errors, warnings)
@@ -220,4 +220,32 @@ pub fn check_paths(
             Err(EXIT_FAIL)
         }
     }
+}
+
+/// Write to standard output. When the reader has gone away (`dictum eval ... | head -1`),
+/// stop quietly with the status a shell gives a process ended by SIGPIPE, instead of the
+/// panic `println!` would raise.
+pub fn emit(args: std::fmt::Arguments<'_>, newline: bool) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let r = out.write_fmt(args).and_then(|()| if newline { out.write_all(b"\n") } else { Ok(()) });
+    if let Err(e) = r {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(i32::from(EXIT_USAGE));
+    }
+}
+
+/// `println!` for standard output, safe when the reader closes the pipe.
+#[macro_export]
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::project::emit(format_args!($($t)*), true) };
+}
+
+/// `print!` for standard output, safe when the reader closes the pipe.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => { $crate::project::emit(format_args!($($t)*), false) };
 }

@@ -20,7 +20,7 @@ pub fn run(args: Args) -> u8 {
     };
     match dictum::bundle::Bundle::decode(&bytes) {
         Ok(b) => {
-            print!("{}", dictum::disasm::disassemble(&b));
+            crate::out!("{}", dictum::disasm::disassemble(&b));
             project::EXIT_OK
         }
         Err(e) => {

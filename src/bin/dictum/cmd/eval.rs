@@ -100,7 +100,7 @@ pub fn run(args: Args) -> u8 {
                     None => format!("request {n}: {e}"),
                 };
                 match args.format {
-                    Format::Json => println!("{}", json!({"request": n, "error": e.to_string(), "path": e.path})),
+                    Format::Json => crate::outln!("{}", json!({"request": n, "error": e.to_string(), "path": e.path})),
                     Format::Human => eprintln!("error: {msg}"),
                 }
                 continue;
@@ -118,15 +118,15 @@ pub fn run(args: Args) -> u8 {
                 } else if let Some(obj) = v.as_object_mut() {
                     obj.insert("request".into(), json!(n));
                 }
-                println!("{v}");
+                crate::outln!("{v}");
             }
             Format::Human => {
-                println!("request {n}: {}", decision_text(&snap, &d));
+                crate::outln!("request {n}: {}", decision_text(&snap, &d));
                 if let Some(ex) = &explained {
                     for e in ex {
                         let id = snap.rule(e.rule).map(|r| r.id).unwrap_or_default();
                         let vals: Vec<String> = e.values.iter().map(|(p, v)| format!("{p} = {v}")).collect();
-                        println!("  {:<14} {id}{}{}", outcome_word(&e.outcome), if vals.is_empty() { "" } else { "   " }, vals.join(", "));
+                        crate::outln!("  {:<14} {id}{}{}", outcome_word(&e.outcome), if vals.is_empty() { "" } else { "   " }, vals.join(", "));
                     }
                 }
             }

@@ -36,14 +36,14 @@ pub fn run(args: Args) -> u8 {
     }
     if args.json {
         match serde_json::to_string_pretty(&schema) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => crate::outln!("{s}"),
             Err(e) => {
                 eprintln!("error: cannot encode the schema: {e}");
                 return project::EXIT_FAIL;
             }
         }
     } else {
-        print!("{}", schema.to_text());
+        crate::out!("{}", schema.to_text());
     }
     project::EXIT_OK
 }

@@ -1,0 +1,63 @@
+//! A fixed amount of decision work, for counting instructions under callgrind (the machine
+//! has no hardware counters, and wall-clock timings are noisy while other jobs run):
+//!
+//! `valgrind --tool=callgrind target/release/examples/hotloop access 1000 eval 100000`
+//!
+//! Arguments: hook, tenants, mode (`eval`, `build+eval`, `baseline`, `setup`), iterations.
+//! `setup` does everything but the loop, so (mode - setup) / iterations is the cost of
+//! one decision.
+
+#[path = "../benches/workload.rs"]
+mod workload;
+#[path = "../benches/handles.rs"]
+mod handles;
+
+use dictum::engine::Engine;
+use dictum::types::Hook;
+use std::hint::black_box;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let hook = Hook::from_name(args.get(1).map_or("access", String::as_str)).expect("hook");
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let mode = args.get(3).cloned().unwrap_or_else(|| "eval".into());
+    let iters: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let w = workload::workload(n);
+    let engine = Engine::from_sources(&[("w.policy", &workload::dictum_source(&w))]).expect("compile");
+    let snap = engine.snapshot();
+    let h = handles::Handles::new(&snap);
+    let reqs = workload::requests(&w, 1024, 42);
+    let roles: Vec<Vec<&str>> = reqs.iter().map(|r| r.roles.iter().map(String::as_str).collect()).collect();
+    let tags: Vec<Vec<&str>> = reqs.iter().map(|r| r.tags.iter().map(String::as_str).collect()).collect();
+    let built: Vec<_> = (0..reqs.len())
+        .map(|i| {
+            let mut req = snap.request();
+            h.fill(&mut req, &reqs[i], &roles[i], &tags[i]);
+            req
+        })
+        .collect();
+    let baseline = workload::Baseline::new(&w);
+    let mut req = snap.request();
+    let mut allowed = 0usize;
+    match mode.as_str() {
+        "eval" => {
+            for i in 0..iters {
+                allowed += usize::from(snap.decide(hook, black_box(&built[i & 1023])).is_allow());
+            }
+        }
+        "build+eval" => {
+            for i in 0..iters {
+                let k = i & 1023;
+                h.fill(&mut req, &reqs[k], &roles[k], &tags[k]);
+                allowed += usize::from(snap.decide(hook, black_box(&req)).is_allow());
+            }
+        }
+        "baseline" => {
+            for i in 0..iters {
+                allowed += usize::from(baseline.access(black_box(&reqs[i & 1023])));
+            }
+        }
+        _ => {}
+    }
+    println!("{allowed}");
+}
