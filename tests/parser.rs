@@ -136,3 +136,19 @@ proptest! {
         prop_assert_eq!(c.program.is_some(), !c.has_errors());
     }
 }
+
+#[test]
+fn parser_findings_from_the_formatter_work() {
+    // `name::value` is a qualified value even when its letters spell an IPv6 address.
+    let c = check_text("lattice hexes { cafe < face }\nconst x = hexes::face;\nplatform { policy \"p\" on access { permit when x == cafe; } }");
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    // `ms` is not a duration unit (it used to be read as minutes then seconds).
+    assert_eq!(first_code("const d = 100ms;"), Some(Code::Syntax));
+    // `has any` is an operator, not a quantifier: many of them are not deep nesting.
+    let chain: Vec<String> = (0..70).map(|_| "object.tags has any {\"a\"}".to_string()).collect();
+    let text = format!("platform {{ policy \"p\" on access {{ permit when {}; }} }}", chain.join(" or "));
+    assert!(!check_text(&text).has_errors());
+    // A raw string ending in a backslash does not hide what follows from the depth check.
+    let text = format!("const x = r\"\\\"; const y = {}1{};", "(".repeat(200_000), ")".repeat(200_000));
+    assert_eq!(first_code(&text), Some(Code::NestingTooDeep));
+}

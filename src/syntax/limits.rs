@@ -43,6 +43,13 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
+            // A raw string has no escapes: it ends at the next quote.
+            b'r' if bytes.get(i + 1) == Some(&b'"') && (i == 0 || bytes.get(i - 1).is_none_or(|b| !is_ident_byte(*b))) => {
+                i += 2;
+                while bytes.get(i).is_some_and(|c| *c != b'"' && *c != b'\n') {
+                    i += 1;
+                }
+            }
             b'"' => {
                 i += 1;
                 while let Some(&c) = bytes.get(i) {
@@ -85,7 +92,7 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
                     *top = 0;
                 }
             }
-            b'a' if is_word_at(bytes, i, b"any") || is_word_at(bytes, i, b"all") => {
+            b'a' if (is_word_at(bytes, i, b"any") || is_word_at(bytes, i, b"all")) && !after_has(bytes, i) => {
                 if let Some(top) = stack.last_mut() {
                     *top += 1;
                     open_quants += 1;
@@ -106,6 +113,13 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
         i += 1;
     }
     Ok(())
+}
+
+/// `has any` and `has all` are operators, not quantifiers.
+fn after_has(bytes: &[u8], i: usize) -> bool {
+    let before = bytes.get(..i).unwrap_or(&[]);
+    let trimmed = before.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(&[][..], |p| before.get(..=p).unwrap_or(&[]));
+    trimmed.ends_with(b"has") && (trimmed.len() == 3 || trimmed.get(trimmed.len() - 4).is_none_or(|b| !is_ident_byte(*b)))
 }
 
 fn is_ident_byte(b: u8) -> bool {
