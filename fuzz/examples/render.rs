@@ -1,7 +1,7 @@
 //! Show what a fuzz input stands for: `cargo run --example render -- TARGET FILE`.
 //! Prints the policy text (and, for `differential`, the JSON requests, one per line after
 //! a `---- requests` line) that the target built from the input bytes; for `parse` and
-//! `fmt` the text, for `request` the JSON, for `bundle` the bundle bytes' size and mode.
+//! `fmt` the text, for `request` the JSON, for `bundle` the bundle file's bytes.
 //! Used to turn crash artifacts into the readable regression inputs of
 //! tests/fuzz_regressions/.
 use arbitrary::{Arbitrary, Unstructured};
@@ -47,6 +47,11 @@ fn main() {
                 let r = dictum_fuzz::jreq::JReq::arbitrary(&mut Unstructured::new(rest)).expect("decodes");
                 print!("{}", r.json());
             }
+        }
+        "bundle" => {
+            use std::io::Write;
+            let bytes = dictum_fuzz::mutate::bundle_bytes(&data).unwrap_or_default();
+            std::io::stdout().write_all(&bytes).expect("stdout");
         }
         other => eprintln!("no rendering for target `{other}`"),
     }

@@ -8,6 +8,7 @@
 
 pub mod structured;
 pub mod jreq;
+pub mod mutate;
 pub mod tokens;
 pub mod welltyped;
 

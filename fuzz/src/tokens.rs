@@ -7,6 +7,8 @@ pub const TOKENS: &[&str] = &[
     // structure
     "platform", "domain", "class", "tag", "user", "policy", "template", "const", "lattice", "use", "as", "on", "with",
     "set", "enum", "entity", "actions",
+    // tests inside policy files (fixtures and expectations)
+    "fixture", "test", "from", "unset", "expect", "by", "cipher",
     // hooks and rules
     "instantiate", "access", "egress", "encrypt", "log", "permit", "forbid", "default", "record", "redact", "when",
     "allow", "deny",

@@ -13,7 +13,7 @@ use crate::error::{Code, Diagnostic, did_you_mean};
 use crate::reference;
 use crate::schema::{self, Schema};
 use crate::source::{FileId, Sources, Span};
-use crate::syntax::ast::{self, ConstDecl, Item, PolicyFile, RuleKind, ScopeBlock, ScopeItem, ScopeKind, TemplateDecl};
+use crate::syntax::ast::{self, ConstDecl, FixtureDecl, Item, PolicyFile, RuleKind, ScopeBlock, ScopeItem, ScopeKind, TemplateDecl, TestDecl};
 use crate::syntax::{Limits, parse_policy};
 use crate::types::{Hook, Type};
 use crate::value::Value;
@@ -89,6 +89,12 @@ fn check_files_here(files: &[(FileId, PolicyFile)], schema: Schema) -> Checked {
         policies: Vec::new(),
         policy_names: HashMap::new(),
         defaults: HashMap::new(),
+        fixtures: HashMap::new(),
+        fixture_values: HashMap::new(),
+        resolving: Vec::new(),
+        test_decls: Vec::new(),
+        tests: Vec::new(),
+        fixture_list: Vec::new(),
     };
     c.run(files);
     let mut diagnostics = std::mem::take(&mut c.diags);
@@ -99,7 +105,7 @@ fn check_files_here(files: &[(FileId, PolicyFile)], schema: Schema) -> Checked {
     let program = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {
-        Some(Program { schema: c.schema, bodies: c.bodies, policies: c.policies, tests: Vec::new() })
+        Some(Program { schema: c.schema, bodies: c.bodies, policies: c.policies, tests: c.tests, fixtures: c.fixture_list })
     };
     Checked { program, diagnostics }
 }
@@ -140,6 +146,14 @@ pub(crate) struct Checker<'a> {
     policy_names: HashMap<(Scope, String), Span>,
     /// Declared defaults per scope and hook: (span, outcome or cipher).
     defaults: HashMap<(Scope, Hook), Vec<(Span, DefaultKey)>>,
+    fixtures: HashMap<String, &'a FixtureDecl>,
+    /// Fixtures resolved so far (`None`: it had errors).
+    fixture_values: HashMap<String, Option<Vec<Option<Value>>>>,
+    /// Fixtures being resolved, to report `from` cycles.
+    resolving: Vec<String>,
+    test_decls: Vec<&'a TestDecl>,
+    tests: Vec<program::TestCase>,
+    fixture_list: Vec<(String, Vec<Option<Value>>)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -165,6 +179,19 @@ impl<'a> Checker<'a> {
                     }
                     Item::Const(c) => self.declare_const(c),
                     Item::Template(t) => self.declare_template(t),
+                    Item::Fixture(f) => {
+                        if let Some(first) = self.fixtures.get(&f.name.name) {
+                            let first = first.name.span;
+                            self.error(
+                                Diagnostic::new(Code::Duplicate, f.name.span, format!("fixture `{}` is defined twice", f.name.name))
+                                    .label("defined again here")
+                                    .secondary(first, "first defined here"),
+                            );
+                        } else {
+                            self.fixtures.insert(f.name.name.clone(), f);
+                        }
+                    }
+                    Item::Test(t) => self.test_decls.push(t),
                     Item::Scope(_) => {}
                 }
             }
@@ -197,7 +224,18 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        // 5. Warnings.
+        // 5. Tests, now that every rule they may name exists.
+        for t in std::mem::take(&mut self.test_decls) {
+            self.test(t);
+        }
+        let mut names: Vec<(String, ast::Ident)> = self.fixtures.iter().map(|(n, d)| (n.clone(), d.name.clone())).collect();
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        for (n, id) in names {
+            if let Some(v) = self.fixture(&id) {
+                self.fixture_list.push((n, v));
+            }
+        }
+        // 6. Warnings.
         self.unused();
         self.lint();
     }
@@ -702,6 +740,224 @@ impl<'a> Checker<'a> {
                 false
             }
         }
+    }
+
+    /// The request a fixture describes, resolving its `from` chain.
+    fn fixture(&mut self, name: &ast::Ident) -> Option<Vec<Option<Value>>> {
+        if let Some(v) = self.fixture_values.get(&name.name) {
+            return v.clone();
+        }
+        let Some(decl) = self.fixtures.get(&name.name).copied() else {
+            let d = Diagnostic::new(Code::UnknownItem, name.span, format!("unknown fixture `{}`", name.name)).label("not a fixture");
+            let names: Vec<&str> = self.fixtures.keys().map(String::as_str).collect();
+            let help = did_you_mean(&name.name, names).unwrap_or_else(|| "declare it with `fixture NAME { entity.attr = value; ... }`".into());
+            self.error(d.help(help));
+            return None;
+        };
+        if self.resolving.contains(&name.name) {
+            self.error(
+                Diagnostic::new(Code::BadTest, name.span, format!("fixture `{}` is built from itself", name.name))
+                    .label("this `from` closes a cycle")
+                    .secondary(decl.name.span, "fixture defined here"),
+            );
+            return None;
+        }
+        self.resolving.push(name.name.clone());
+        let base = match &decl.base {
+            Some(b) => self.fixture(b),
+            None => Some(vec![None; self.schema.attrs.len()]),
+        };
+        let result = base.and_then(|mut values| self.apply(&decl.stmts, &mut values).then_some(values));
+        self.resolving.pop();
+        self.fixture_values.insert(name.name.clone(), result.clone());
+        result
+    }
+
+    /// Apply assignments and unsets to a request; false if any had errors.
+    fn apply(&mut self, stmts: &[ast::TestStmt], values: &mut [Option<Value>]) -> bool {
+        let mut ok = true;
+        for st in stmts {
+            match st {
+                ast::TestStmt::Set { entity, attr, value, .. } => match self.request_attr(entity, attr) {
+                    Some(id) => {
+                        let ty = self.schema.attr(id).map(|a| a.ty.clone()).unwrap_or(Type::Never);
+                        match self.constant(value, Some(&ty)) {
+                            Some((v, _)) => {
+                                if let Some(slot) = values.get_mut(id.0 as usize) {
+                                    *slot = Some(v);
+                                }
+                            }
+                            None => ok = false,
+                        }
+                    }
+                    None => ok = false,
+                },
+                ast::TestStmt::Unset { entity, attr, .. } => match self.request_attr(entity, attr) {
+                    Some(id) => {
+                        if let Some(slot) = values.get_mut(id.0 as usize) {
+                            *slot = None;
+                        }
+                    }
+                    None => ok = false,
+                },
+                ast::TestStmt::From(_) | ast::TestStmt::Expect(..) => {}
+            }
+        }
+        ok
+    }
+
+    /// `entity.attr` in a fixture or test.
+    fn request_attr(&mut self, entity: &ast::Ident, attr: &ast::Ident) -> Option<crate::schema::AttrId> {
+        let Some((_, e)) = self.schema.entity_named(&entity.name) else {
+            let d = Diagnostic::new(Code::UnknownEntity, entity.span, format!("unknown entity `{}`", entity.name)).label("not an entity");
+            let help = did_you_mean(&entity.name, self.schema.entities.iter().map(|e| e.name.as_str()));
+            self.error(match help {
+                Some(h) => d.help(h),
+                None => d,
+            });
+            return None;
+        };
+        match self.schema.attr_named(&entity.name, &attr.name) {
+            Some(id) => Some(id),
+            None => {
+                let names: Vec<String> = e.attrs.iter().filter_map(|id| self.schema.attr(*id).map(|a| a.name.clone())).collect();
+                let d = Diagnostic::new(Code::UnknownAttribute, attr.span, format!("entity `{}` has no attribute `{}`", entity.name, attr.name))
+                    .label("unknown attribute");
+                let help = did_you_mean(&attr.name, names.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("its attributes are {}", backticked(&names)));
+                self.error(d.help(help));
+                None
+            }
+        }
+    }
+
+    fn test(&mut self, t: &TestDecl) {
+        let Some(hook) = self.hook(&t.hook) else { return };
+        if let Some(first) = self.tests.iter().find(|x| x.name == t.name.value) {
+            let first = first.span;
+            self.error(
+                Diagnostic::new(Code::Duplicate, t.name.span, format!("test `{}` is defined twice", t.name.value))
+                    .label("defined again here")
+                    .secondary(first, "first defined here")
+                    .help("tests are reported by name; give each its own"),
+            );
+            return;
+        }
+        let froms: Vec<&ast::Ident> = t.stmts.iter().filter_map(|s| if let ast::TestStmt::From(f) = s { Some(f) } else { None }).collect();
+        if let [_, second, ..] = froms.as_slice() {
+            self.error(
+                Diagnostic::new(Code::BadTest, second.span, "a test starts from one fixture")
+                    .label("second `from`")
+                    .help("make a fixture `from` the other one, and start the test from it"),
+            );
+            return;
+        }
+        let base = match froms.first() {
+            Some(f) => self.fixture(f),
+            None => Some(vec![None; self.schema.attrs.len()]),
+        };
+        let Some(mut request) = base else { return };
+        if !self.apply(&t.stmts, &mut request) {
+            return;
+        }
+        let mut expect = Vec::new();
+        for st in &t.stmts {
+            if let ast::TestStmt::Expect(e, span) = st
+                && let Some(x) = self.expectation(e, *span, hook)
+            {
+                expect.push(x);
+            }
+        }
+        let expectations = t.stmts.iter().filter(|s| matches!(s, ast::TestStmt::Expect(..))).count();
+        if expectations == 0 {
+            self.error(
+                Diagnostic::new(Code::BadTest, t.name.span, format!("test `{}` expects nothing", t.name.value))
+                    .label("no `expect`")
+                    .help("add e.g. `expect allow;`, `expect deny by \"POLICY#N\";`, `expect cipher aes_256_gcm;` or `expect record {url};`"),
+            );
+            return;
+        }
+        if expect.len() == expectations {
+            self.tests.push(program::TestCase { name: t.name.value.clone(), hook, request, expect, span: t.name.span, origin: None });
+        }
+    }
+
+    fn expectation(&mut self, e: &ast::Expectation, span: Span, hook: Hook) -> Option<program::Expect> {
+        let wrong_hook = |what: &str, fits: &str| {
+            Diagnostic::new(Code::RuleNotAtHook, span, format!("`expect {what}` does not fit a test of hook `{hook}`"))
+                .label("not an outcome of this hook")
+                .help(fits.to_string())
+        };
+        let fits = match hook {
+            Hook::Encrypt => "encrypt tests expect `cipher NAME` or `deny`",
+            Hook::Log => "log tests expect `record {FIELDS}` and `redact {FIELDS}`",
+            _ => "tests of this hook expect `allow` or `deny`, optionally `by \"RULE\"`",
+        };
+        match e {
+            ast::Expectation::Outcome { outcome, by } => {
+                let o = match outcome.name.as_str() {
+                    "allow" => Outcome::Allow,
+                    "deny" => Outcome::Deny,
+                    other => {
+                        self.error(
+                            Diagnostic::new(Code::TypeMismatch, outcome.span, format!("expected `allow` or `deny`, found `{other}`"))
+                                .label("not an outcome")
+                                .help(fits),
+                        );
+                        return None;
+                    }
+                };
+                if hook == Hook::Log {
+                    self.error(wrong_hook(&outcome.name, fits));
+                    return None;
+                }
+                if let Some(r) = by
+                    && !self.rule_exists(&r.value, hook)
+                {
+                    let ids: Vec<String> = self
+                        .policies
+                        .iter()
+                        .filter(|p| p.hook == hook)
+                        .flat_map(|p| {
+                            let n = self.bodies.get(p.body as usize).map_or(0, |b| b.rules.len());
+                            (0..n).map(move |i| format!("{}#{}", p.name, i + 1))
+                        })
+                        .collect();
+                    let d = Diagnostic::new(Code::UnknownRule, r.span, format!("no rule of hook `{hook}` is named `{}`", r.value))
+                        .label("unknown rule");
+                    let help = did_you_mean(&r.value, ids.iter().map(String::as_str))
+                        .unwrap_or_else(|| "name a rule as `POLICY#N`, a whole policy as `POLICY`, or give the full id `SCOPE/POLICY#N`".into());
+                    self.error(d.help(help));
+                    return None;
+                }
+                Some(program::Expect::Outcome(o, by.as_ref().map(|b| b.value.clone())))
+            }
+            ast::Expectation::Cipher(c) => {
+                if hook != Hook::Encrypt {
+                    self.error(wrong_hook("cipher", fits));
+                    return None;
+                }
+                let e = self.schema.enum_named(schema::CIPHER_ENUM);
+                self.enum_values(std::slice::from_ref(c), e, "cipher").and_then(|v| v.first().copied()).map(program::Expect::Cipher)
+            }
+            ast::Expectation::Fields { record, fields } => {
+                if hook != Hook::Log {
+                    self.error(wrong_hook(if *record { "record" } else { "redact" }, fits));
+                    return None;
+                }
+                let e = self.schema.enum_named(schema::LOG_FIELD_ENUM);
+                let v = self.enum_values(fields, e, "log field")?;
+                let m = v.iter().filter(|i| **i < 64).fold(0u64, |m, i| m | (1u64 << i));
+                Some(if *record { program::Expect::Record(m) } else { program::Expect::Redact(m) })
+            }
+        }
+    }
+
+    fn rule_exists(&self, reference: &str, hook: Hook) -> bool {
+        self.policies.iter().filter(|p| p.hook == hook).any(|p| {
+            let n = self.bodies.get(p.body as usize).map_or(0, |b| b.rules.len());
+            (0..n).any(|i| program::rule_matches(reference, &p.rule_id(i), &p.name))
+        })
     }
 
     fn unused(&mut self) {

@@ -19,6 +19,8 @@ pub struct Program {
     pub policies: Vec<Policy>,
     /// The `test` blocks of the project, with their requests fully built.
     pub tests: Vec<TestCase>,
+    /// Every fixture's request, by name (JSON case tables start from them too).
+    pub fixtures: Vec<(String, Vec<Option<Value>>)>,
 }
 
 /// A checked `test`: the hook, the whole request (fixture chain applied), what to expect.
@@ -30,6 +32,8 @@ pub struct TestCase {
     pub request: Vec<Option<Value>>,
     pub expect: Vec<Expect>,
     pub span: Span,
+    /// Where a test from a JSON case table comes from (`FILE#N`); `None` for `test` blocks.
+    pub origin: Option<String>,
 }
 
 /// One expectation of a test.

@@ -69,6 +69,8 @@ fn first_difference(original: &PolicyFile, again: &PolicyFile) -> Option<Span> {
         Item::Lattice(l) => l.span,
         Item::Template(t) => t.span,
         Item::Scope(s) => s.span,
+        Item::Fixture(f) => f.span,
+        Item::Test(t) => t.span,
     })
 }
 

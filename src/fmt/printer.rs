@@ -379,6 +379,8 @@ impl<'a> Printer<'a> {
                 Item::Lattice(l) => self.lattice_decl(l, sep)?,
                 Item::Template(t) => self.template_decl(t, sep)?,
                 Item::Scope(s) => self.scope(s, sep)?,
+                Item::Fixture(f) => self.fixture_decl(f, sep)?,
+                Item::Test(t) => self.test_decl(t, sep)?,
             }
         }
         let eof = self.token()?;
@@ -466,6 +468,88 @@ impl<'a> Printer<'a> {
         self.ident(&t.hook, Sep::Space)?;
         self.expect("{", Sep::Space)?;
         self.rules(&t.rules, outer)
+    }
+
+    fn fixture_decl(&mut self, f: &FixtureDecl, sep: Sep) -> Res {
+        self.expect("fixture", sep)?;
+        let outer = self.statement();
+        self.ident(&f.name, Sep::Space)?;
+        if let Some(b) = &f.base {
+            self.expect("from", Sep::Space)?;
+            self.ident(b, Sep::Space)?;
+        }
+        self.expect("{", Sep::Space)?;
+        self.test_stmts(&f.stmts, outer)
+    }
+
+    fn test_decl(&mut self, t: &TestDecl, sep: Sep) -> Res {
+        self.expect("test", sep)?;
+        let outer = self.statement();
+        self.atom(t.name.span, Sep::Space)?;
+        self.expect("on", Sep::Space)?;
+        self.ident(&t.hook, Sep::Space)?;
+        self.expect("{", Sep::Space)?;
+        self.test_stmts(&t.stmts, outer)
+    }
+
+    /// The statements of a fixture or test, one per line, and the closing `}`.
+    fn test_stmts(&mut self, stmts: &[TestStmt], outer: usize) -> Res {
+        for (i, st) in stmts.iter().enumerate() {
+            let sep = Sep::Line(Line::item(outer + INDENT, i == 0));
+            match st {
+                TestStmt::From(f) => {
+                    self.expect("from", sep)?;
+                    self.statement();
+                    self.ident(f, Sep::Space)?;
+                }
+                TestStmt::Set { entity, attr, value, .. } => {
+                    self.ident(entity, sep)?;
+                    self.statement();
+                    self.expect(".", Sep::None)?;
+                    self.ident(attr, Sep::None)?;
+                    self.expect("=", Sep::Space)?;
+                    self.expr(value, Sep::Space)?;
+                }
+                TestStmt::Unset { entity, attr, .. } => {
+                    self.expect("unset", sep)?;
+                    self.statement();
+                    self.ident(entity, Sep::Space)?;
+                    self.expect(".", Sep::None)?;
+                    self.ident(attr, Sep::None)?;
+                }
+                TestStmt::Expect(e, _) => {
+                    self.expect("expect", sep)?;
+                    self.statement();
+                    match e {
+                        Expectation::Outcome { outcome, by } => {
+                            self.ident(outcome, Sep::Space)?;
+                            if let Some(b) = by {
+                                self.expect("by", Sep::Space)?;
+                                self.atom(b.span, Sep::Space)?;
+                            }
+                        }
+                        Expectation::Cipher(c) => {
+                            self.expect("cipher", Sep::Space)?;
+                            self.ident(c, Sep::Space)?;
+                        }
+                        Expectation::Fields { record, fields } => {
+                            self.expect(if *record { "record" } else { "redact" }, Sep::Space)?;
+                            self.expect("{", Sep::Space)?;
+                            for (i, f) in fields.iter().enumerate() {
+                                if i > 0 {
+                                    self.expect(",", Sep::None)?;
+                                }
+                                self.ident(f, if i == 0 { Sep::None } else { Sep::Space })?;
+                            }
+                            self.drop_trailing_comma()?;
+                            self.expect("}", Sep::None)?;
+                        }
+                    }
+                }
+            }
+            self.expect(";", Sep::None)?;
+        }
+        self.close_block(outer, stmts.is_empty())
     }
 
     fn type_expr(&mut self, t: &TypeExpr, sep: Sep) -> Res {

@@ -71,6 +71,62 @@ impl ClearSpans for Item {
             Item::Lattice(l) => l.clear_spans(),
             Item::Template(t) => t.clear_spans(),
             Item::Scope(s) => s.clear_spans(),
+            Item::Fixture(f) => f.clear_spans(),
+            Item::Test(t) => t.clear_spans(),
+        }
+    }
+}
+
+impl ClearSpans for FixtureDecl {
+    fn clear_spans(&mut self) {
+        let FixtureDecl { name, base, stmts, span } = self;
+        name.clear_spans();
+        if let Some(b) = base {
+            b.clear_spans();
+        }
+        stmts.clear_spans();
+        blank(span);
+    }
+}
+
+impl ClearSpans for TestDecl {
+    fn clear_spans(&mut self) {
+        let TestDecl { name, hook, stmts, span } = self;
+        name.clear_spans();
+        hook.clear_spans();
+        stmts.clear_spans();
+        blank(span);
+    }
+}
+
+impl ClearSpans for TestStmt {
+    fn clear_spans(&mut self) {
+        match self {
+            TestStmt::From(f) => f.clear_spans(),
+            TestStmt::Set { entity, attr, value, span } => {
+                entity.clear_spans();
+                attr.clear_spans();
+                value.clear_spans();
+                blank(span);
+            }
+            TestStmt::Unset { entity, attr, span } => {
+                entity.clear_spans();
+                attr.clear_spans();
+                blank(span);
+            }
+            TestStmt::Expect(e, span) => {
+                match e {
+                    Expectation::Outcome { outcome, by } => {
+                        outcome.clear_spans();
+                        if let Some(b) = by {
+                            b.clear_spans();
+                        }
+                    }
+                    Expectation::Cipher(c) => c.clear_spans(),
+                    Expectation::Fields { fields, .. } => fields.clear_spans(),
+                }
+                blank(span);
+            }
         }
     }
 }

@@ -31,6 +31,47 @@ pub enum Item {
     Lattice(LatticeDecl),
     Template(TemplateDecl),
     Scope(ScopeBlock),
+    Fixture(FixtureDecl),
+    Test(TestDecl),
+}
+
+/// `fixture NAME [from BASE] { path = value; unset path; }`: a partial request tests share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixtureDecl {
+    pub name: Ident,
+    pub base: Option<Ident>,
+    pub stmts: Vec<TestStmt>,
+    pub span: Span,
+}
+
+/// `test "NAME" on HOOK { from F; path = value; unset path; expect ...; }`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestDecl {
+    pub name: StrLit,
+    pub hook: Ident,
+    pub stmts: Vec<TestStmt>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TestStmt {
+    /// Start from a fixture.
+    From(Ident),
+    /// `entity.attr = value;`
+    Set { entity: Ident, attr: Ident, value: Expr, span: Span },
+    /// `unset entity.attr;`
+    Unset { entity: Ident, attr: Ident, span: Span },
+    Expect(Expectation, Span),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    /// `expect allow|deny [by "RULE"];`
+    Outcome { outcome: Ident, by: Option<StrLit> },
+    /// `expect cipher NAME;`
+    Cipher(Ident),
+    /// `expect record {FIELDS};` (`record` true) or `expect redact {FIELDS};`
+    Fields { record: bool, fields: Vec<Ident> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

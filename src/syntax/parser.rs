@@ -31,6 +31,8 @@ fn parse_policy_here(file: FileId, text: &str, limits: &Limits) -> Result<Policy
             Rule::lattice_decl => items.push(Item::Lattice(b.lattice_decl(pair)?)),
             Rule::template_decl => items.push(Item::Template(b.template_decl(pair)?)),
             Rule::platform_block | Rule::domain_block => items.push(Item::Scope(b.scope_block(pair)?)),
+            Rule::fixture_decl => items.push(Item::Fixture(b.fixture_decl(pair)?)),
+            Rule::test_decl => items.push(Item::Test(b.test_decl(pair)?)),
             Rule::EOI => {}
             other => return Err(b.internal(&pair, other)),
         }
@@ -136,6 +138,11 @@ fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
                 | Rule::kw_with
                 | Rule::kw_set
                 | Rule::kw_in
+                | Rule::kw_fixture
+                | Rule::kw_test
+                | Rule::kw_from
+                | Rule::kw_unset
+                | Rule::kw_expect
         )
     })
 }
@@ -229,7 +236,7 @@ fn describe_expected(rules: &[Rule]) -> String {
 fn rule_names(r: Rule) -> &'static [&'static str] {
     match r {
         Rule::EOI => &["the end of the file"],
-        Rule::policy_file => &["`const`", "`lattice`", "`template`", "`platform`", "`domain`"],
+        Rule::policy_file => &["`const`", "`lattice`", "`template`", "`platform`", "`domain`", "`fixture`", "`test`"],
         Rule::schema_file => &["`enum`", "`actions`", "`entity`", "`lattice`"],
         Rule::ident | Rule::name_list | Rule::ident_list => &["a name"],
         Rule::string | Rule::string_inner | Rule::raw_inner => &["a string"],
@@ -293,6 +300,13 @@ fn rule_names(r: Rule) -> &'static [&'static str] {
         Rule::kw_on => &["`on`"],
         Rule::kw_with => &["`with`"],
         Rule::kw_as => &["`as`"],
+        Rule::fixture_decl | Rule::kw_fixture => &["`fixture`"],
+        Rule::test_decl | Rule::kw_test => &["`test`"],
+        Rule::from_stmt | Rule::kw_from => &["`from`"],
+        Rule::assign_stmt | Rule::attr_path => &["an assignment `entity.attribute = value;`"],
+        Rule::unset_stmt | Rule::kw_unset => &["`unset`"],
+        Rule::expect_stmt | Rule::kw_expect => &["`expect`"],
+        Rule::expect_outcome | Rule::expect_cipher | Rule::expect_fields | Rule::kw_cipher | Rule::kw_by => &["an expectation"],
         _ => &[],
     }
 }
@@ -423,6 +437,103 @@ impl Builder<'_> {
         match (name, ty) {
             (Some(name), Some(ty)) => Ok(AttrDecl { name, optional, ty, span }),
             _ => Err(internal(span, "incomplete attribute")),
+        }
+    }
+
+    fn fixture_decl(&self, pair: Pair<'_, Rule>) -> Result<FixtureDecl> {
+        let span = self.span(&pair);
+        let mut idents = Vec::new();
+        let mut stmts = Vec::new();
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::ident => idents.push(self.ident(p)),
+                _ => stmts.push(self.test_stmt(p)?),
+            }
+        }
+        let mut idents = idents.into_iter();
+        let name = idents.next().ok_or_else(|| internal(span, "fixture without a name"))?;
+        Ok(FixtureDecl { name, base: idents.next(), stmts, span })
+    }
+
+    fn test_decl(&self, pair: Pair<'_, Rule>) -> Result<TestDecl> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut hook = None;
+        let mut stmts = Vec::new();
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::string => name = Some(self.string(p)?),
+                Rule::ident => hook = Some(self.ident(p)),
+                _ => stmts.push(self.test_stmt(p)?),
+            }
+        }
+        match (name, hook) {
+            (Some(name), Some(hook)) => Ok(TestDecl { name, hook, stmts, span }),
+            _ => Err(internal(span, "incomplete test")),
+        }
+    }
+
+    fn attr_path(&self, pair: Pair<'_, Rule>) -> Result<(Ident, Ident)> {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let e = self.ident(self.next(&mut it, span)?);
+        let a = self.ident(self.next(&mut it, span)?);
+        Ok((e, a))
+    }
+
+    fn test_stmt(&self, pair: Pair<'_, Rule>) -> Result<TestStmt> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::from_stmt => {
+                let id = kids(pair).next().ok_or_else(|| internal(span, "from without a fixture"))?;
+                Ok(TestStmt::From(self.ident(id)))
+            }
+            Rule::assign_stmt => {
+                let mut it = kids(pair);
+                let (entity, attr) = self.attr_path(self.next(&mut it, span)?)?;
+                let value = self.expr(self.next(&mut it, span)?, 0)?;
+                Ok(TestStmt::Set { entity, attr, value, span })
+            }
+            Rule::unset_stmt => {
+                let mut it = kids(pair);
+                let (entity, attr) = self.attr_path(self.next(&mut it, span)?)?;
+                Ok(TestStmt::Unset { entity, attr, span })
+            }
+            Rule::expect_stmt => {
+                let inner = kids(pair).next().ok_or_else(|| internal(span, "empty expectation"))?;
+                let e = match inner.as_rule() {
+                    Rule::expect_fields => {
+                        let mut record = false;
+                        let mut fields = Vec::new();
+                        for p in inner.into_inner() {
+                            match p.as_rule() {
+                                Rule::kw_record => record = true,
+                                Rule::ident => fields.push(self.ident(p)),
+                                _ => {}
+                            }
+                        }
+                        Expectation::Fields { record, fields }
+                    }
+                    Rule::expect_cipher => {
+                        let id = inner.into_inner().find(|p| p.as_rule() == Rule::ident).ok_or_else(|| internal(span, "cipher without a name"))?;
+                        Expectation::Cipher(self.ident(id))
+                    }
+                    _ => {
+                        let mut outcome = None;
+                        let mut by = None;
+                        for p in inner.into_inner() {
+                            match p.as_rule() {
+                                Rule::ident => outcome = Some(self.ident(p)),
+                                Rule::string => by = Some(self.string(p)?),
+                                _ => {}
+                            }
+                        }
+                        Expectation::Outcome { outcome: outcome.ok_or_else(|| internal(span, "expectation without an outcome"))?, by }
+                    }
+                };
+                Ok(TestStmt::Expect(e, span))
+            }
+            other => Err(internal(span, &format!("unexpected {other:?} in a test"))),
         }
     }
 

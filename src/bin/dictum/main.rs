@@ -23,6 +23,8 @@ enum Command {
     Compile(cmd::compile::Args),
     /// Evaluate requests against policies or a bundle, printing the decisions
     Eval(cmd::eval::Args),
+    /// Run the policies' tests, with coverage; output for people, JSON or JUnit
+    Test(cmd::test::Args),
     /// Print a bundle's constants and bytecode
     Disasm(cmd::disasm::Args),
     /// Rewrite policy files in the canonical layout, keeping every comment (--check: only list them)
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Compile(a) => cmd::compile::run(a),
         Command::Eval(a) => cmd::eval::run(a),
         Command::Disasm(a) => cmd::disasm::run(a),
+        Command::Test(a) => cmd::test::run(a),
         Command::Fmt(a) => cmd::fmt::run(a),
     };
     ExitCode::from(code)

@@ -4,3 +4,4 @@ pub mod disasm;
 pub mod eval;
 pub mod fmt;
 pub mod schema;
+pub mod test;
