@@ -8,3 +8,4 @@ cargo test --locked --workspace
 # The policy library must check without errors or warnings.
 ./target/debug/dictum check policies/
 ./target/debug/dictum fmt --check policies/
+./target/debug/dictum test --fail-under 100 policies/

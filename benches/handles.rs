@@ -55,31 +55,21 @@ impl Handles {
         }
     }
 
-    fn pick(list: &[(&'static str, Symbol)], name: &str) -> Symbol {
+    pub fn pick(list: &[(&'static str, Symbol)], name: &str) -> Symbol {
         list.iter().find(|(n, _)| *n == name).unwrap().1
     }
 
-    /// Fill a request from the caller's data: the "request building" a runtime does.
+    /// Fill a request from the caller's data: the "request building" a runtime does. Only
+    /// the attributes the workload's policies read are set (the engine requires exactly
+    /// those, docs/LANGUAGE.md "Absent values").
     pub fn fill<'a>(&self, req: &mut Request<'a>, r: &'a Req, roles: &'a [&'a str], tags: &'a [&'a str]) {
         let a = &self.a;
         req.clear();
-        req.set_str(a[0], "s1").unwrap();
-        req.set_str(a[1], "r1").unwrap();
         req.set_str(a[2], &r.server_country).unwrap();
-        req.set_str(a[3], "US").unwrap();
-        req.set_str(a[4], "dc1").unwrap();
         req.set_int(a[5], r.server_tier).unwrap();
-        req.set_str(a[6], "Oxide").unwrap();
-        req.set_int(a[7], 5).unwrap();
-        req.set_strs(a[8], &[]).unwrap();
         req.set_ip(a[9], r.client_ip).unwrap();
         req.set_str(a[10], &r.client_country).unwrap();
-        req.set_bool(a[11], true).unwrap();
-        req.set_strs(a[12], &[]).unwrap();
         req.set_strs(a[13], roles).unwrap();
-        req.set_strs(a[14], &[]).unwrap();
-        req.set_str(a[15], "o1").unwrap();
-        req.set_str(a[16], "doc").unwrap();
         req.set_str(a[17], &r.domain).unwrap();
         req.set_strs(a[18], tags).unwrap();
         req.set_symbol(a[19], Self::pick(&self.clearances, r.object_clearance)).unwrap();
@@ -87,8 +77,6 @@ impl Handles {
         req.set_str(a[21], &r.target_domain).unwrap();
         req.set_symbol(a[22], Self::pick(&self.tclearances, r.target_clearance)).unwrap();
         req.set_symbol(a[23], Self::pick(&self.actions, r.action)).unwrap();
-        req.set_timestamp(a[24], 1_772_446_500).unwrap();
-        req.set_strs(a[25], &[]).unwrap();
     }
 }
 

@@ -35,6 +35,9 @@ pub struct Bundle {
     pub policies: Vec<PolicyMeta>,
     /// Source file names, indexed by the `file` of spans.
     pub files: Vec<String>,
+    /// Per hook (by index), the attributes its policies read: conditions, action lists and
+    /// scopes. A decision requires those of them that are not optional.
+    pub reads: Vec<Vec<u32>>,
 }
 
 /// A constant: one scalar, or a set of scalars. Flat, so decoding cannot recurse.
@@ -267,6 +270,9 @@ impl Bundle {
         }
         for (bi, b) in self.bodies.iter().enumerate() {
             self.verify_body(bi, b, n_ciphers)?;
+        }
+        if self.reads.len() != Hook::ALL.len() || self.reads.iter().flatten().any(|i| (*i as usize) >= s.attrs.len()) {
+            return err("the attributes read per hook are malformed");
         }
         for p in &self.policies {
             let b = self.bodies.get(p.body as usize).ok_or_else(|| BundleError(format!("policy `{}` names a body out of range", p.name)))?;

@@ -325,14 +325,13 @@ pub fn applicable(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> Vec
 /// Decide at one hook, exactly as docs/LANGUAGE.md says, directly over the checked program.
 pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDecision {
     let mut d = RefDecision { outcome: Outcome::Deny, rule: None, cipher: None, record: 0, redact: 0, error: None };
-    // A request lacking a required attribute of an entity this hook uses is denied.
-    for e in program.schema.entities.iter().filter(|e| e.available_at(hook)) {
-        for id in &e.attrs {
-            let required = program.schema.attr(*id).is_some_and(|a| !a.optional);
-            if required && !matches!(attrs.get(id.0 as usize), Some(Some(_))) {
-                d.error = Some(EvalError::Missing(program.schema.attr_path(*id)));
-                return d;
-            }
+    // A request lacking a required attribute that this hook's policies read is denied.
+    let reads = crate::compile::hook_reads(program);
+    for id in reads.get(hook.index()).map(Vec::as_slice).unwrap_or_default() {
+        let required = program.schema.attr(*id).is_some_and(|a| !a.optional);
+        if required && !matches!(attrs.get(id.0 as usize), Some(Some(_))) {
+            d.error = Some(EvalError::Missing(program.schema.attr_path(*id)));
+            return d;
         }
     }
     let action = match str_attr(program, attrs, "request", "action") {

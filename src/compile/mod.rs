@@ -187,7 +187,9 @@ pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bu
         }
         policies.push(PolicyMeta { name: p.name.clone(), scope: p.scope.clone(), hook: p.hook, body: p.body, args, span: p.span });
     }
+    let reads = hook_reads(program).into_iter().map(|ids| ids.into_iter().map(|a| a.0).collect()).collect();
     Ok(Bundle {
+        reads,
         dictum_version: env!("CARGO_PKG_VERSION").to_string(),
         source_hash,
         schema: schema.clone(),
@@ -197,6 +199,54 @@ pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bu
         policies,
         files,
     })
+}
+
+/// Per hook, the attributes its policies read before any optimisation: every attribute in
+/// a condition, `request.action` where a rule lists actions, and the scope attributes
+/// (`object.domain`, `object.class`, `object.tags`, `object.owner`). The engine and the
+/// reference interpreter both require the non-optional ones to be present (fail closed).
+pub fn hook_reads(program: &Program) -> Vec<Vec<crate::schema::AttrId>> {
+    let schema = &program.schema;
+    let mut out: Vec<Vec<crate::schema::AttrId>> = vec![Vec::new(); crate::types::Hook::ALL.len()];
+    for p in &program.policies {
+        let Some(reads) = out.get_mut(p.hook.index()) else { continue };
+        let mut add = |id: Option<crate::schema::AttrId>| {
+            if let Some(id) = id
+                && !reads.contains(&id)
+            {
+                reads.push(id);
+            }
+        };
+        if p.scope.domain.is_some() {
+            add(schema.attr_named("object", "domain"));
+        }
+        if p.scope.class.is_some() {
+            add(schema.attr_named("object", "class"));
+        }
+        if p.scope.tag.is_some() {
+            add(schema.attr_named("object", "tags"));
+        }
+        if p.scope.user.is_some() {
+            add(schema.attr_named("object", "owner"));
+        }
+        let Some(body) = program.bodies.get(p.body as usize) else { continue };
+        for r in &body.rules {
+            if matches!(&r.effect, Effect::Permit(Some(_)) | Effect::Forbid(Some(_))) {
+                add(schema.attr_named("request", "action"));
+            }
+            if let Some(c) = &r.cond {
+                c.walk(&mut |x| {
+                    if let TKind::Attr(id) | TKind::Has(id) = x.kind {
+                        add(Some(id));
+                    }
+                });
+            }
+        }
+    }
+    for r in &mut out {
+        r.sort();
+    }
+    out
 }
 
 /// Policies in bundle order: by scope specificity (platform, domain, class or tag, user),

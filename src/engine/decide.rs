@@ -23,6 +23,9 @@ pub(super) struct Entry {
     pub actions: u64,
     pub op: RuleOp,
     pub spec: u8,
+    /// The condition as one test instruction (and whether it is negated), when it is that
+    /// simple: evaluated without entering the interpreter loop.
+    pub shortcut: Option<(crate::vm::Instr, bool)>,
 }
 
 /// The rules of one scope, split by what they do, each list in bundle order.
@@ -82,6 +85,7 @@ pub(super) fn build_index(bundle: &Bundle) -> [HookIndex; 5] {
         let mut rules = Rules::default();
         for (ri, r) in body.rules.iter().enumerate() {
             rules.push(Entry {
+                shortcut: r.entry.and_then(|at| crate::vm::shortcut(&body.code, at)),
                 policy,
                 rule: u32::try_from(ri).unwrap_or(u32::MAX),
                 body: p.body,
@@ -203,9 +207,12 @@ impl Loaded {
         if e.entry == ALWAYS {
             return Ok(true);
         }
-        let body = self.bundle.bodies.get(e.body as usize).ok_or(VmError::Malformed)?;
         let args = self.bundle.policies.get(e.policy as usize).map(|p| p.args.as_slice()).ok_or(VmError::Malformed)?;
         let env = Env { slots, consts: &self.consts, args, regexes: &self.regexes };
+        if let Some((instr, negate)) = &e.shortcut {
+            return crate::vm::eval_shortcut(instr, *negate, &env);
+        }
+        let body = self.bundle.bodies.get(e.body as usize).ok_or(VmError::Malformed)?;
         crate::vm::eval(&body.code, e.entry, body.max_stack, &env)
     }
 

@@ -323,19 +323,13 @@ impl Loaded {
         let schema = &bundle.schema;
         let slot = |e: &str, a: &str| schema.attr_named(e, a).map(|id| id.0);
         let index = decide::build_index(&bundle);
+        // Required: the non-optional attributes the hook's policies read.
         let mut required = [[0u64; MAX_ATTRS / 64]; 5];
-        for h in Hook::ALL {
-            for e in &schema.entities {
-                if !e.available_at(h) {
-                    continue;
-                }
-                for id in &e.attrs {
-                    let i = id.0 as usize;
-                    if schema.attr(*id).is_some_and(|a| !a.optional)
-                        && let Some(w) = required.get_mut(h.index()).and_then(|r| r.get_mut(i / 64))
-                    {
-                        *w |= 1u64 << (i % 64);
-                    }
+        for (h, ids) in bundle.reads.iter().enumerate() {
+            for &i in ids {
+                let optional = schema.attr(AttrId(i)).is_none_or(|a| a.optional);
+                if !optional && let Some(w) = required.get_mut(h).and_then(|r| r.get_mut(i as usize / 64)) {
+                    *w |= 1u64 << (i % 64);
                 }
             }
         }

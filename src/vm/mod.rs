@@ -271,13 +271,8 @@ pub fn eval(code: &[Instr], entry: u32, max_stack: u16, env: &Env<'_>) -> Result
 }
 
 fn run<const N: usize>(code: &[Instr], entry: u32, env: &Env<'_>) -> Result<bool, VmError> {
-    let mut m: Machine<'_, N> = Machine {
-        stack: [Val::default(); N],
-        sp: 0,
-        vars: [Scalar::Bool(false); N],
-        iters: [(Val::default(), 0); N],
-        ip: 0,
-    };
+    const FILLER: Val<'static> = Val::Scalar(Scalar::Bool(false));
+    let mut m: Machine<'_, N> = Machine { stack: [FILLER; N], sp: 0, vars: [Scalar::Bool(false); N], iters: [(FILLER, 0); N], ip: 0 };
     let mut flag = false;
     let mut pc = entry as usize;
     // Every jump is forward except to an `IterNext`, which advances a finite iteration, so
@@ -292,48 +287,15 @@ fn run<const N: usize>(code: &[Instr], entry: u32, env: &Env<'_>) -> Result<bool
                 let v = m.read(src, env)?;
                 m.push(v)?;
             }
-            Instr::Truth(src) => match m.read(src, env)? {
-                Val::Scalar(Scalar::Bool(b)) => flag = b,
-                _ => return Err(VmError::Malformed),
-            },
-            Instr::Has(slot) => flag = env.slots.get(slot as usize).is_some(),
-            Instr::Cmp { op, a, b } => {
-                let y = m.read(b, env)?;
-                let x = m.read(a, env)?;
-                flag = compare(op, x, y)?;
-            }
-            Instr::In { kind, elem, coll } => {
-                let c = m.read(coll, env)?;
-                let e = m.read(elem, env)?;
-                flag = member(kind, e, c)?;
-            }
-            Instr::HasAny { a, b } => {
-                let y = m.read(b, env)?;
-                let x = m.read(a, env)?;
-                flag = has_any(x, y)?;
-            }
-            Instr::HasAll { a, b } => {
-                let y = m.read(b, env)?;
-                let x = m.read(a, env)?;
-                flag = has_all(x, y)?;
-            }
-            Instr::Like { text, pattern } => {
-                let p = m.read(pattern, env)?;
-                let t = m.read(text, env)?;
-                match (t, p) {
-                    (Val::Scalar(Scalar::Str(t)), Val::Scalar(Scalar::Str(p))) => flag = glob_match(p, t),
-                    _ => return Err(VmError::Malformed),
-                }
-            }
-            Instr::Matches { text, regex } => match m.read(text, env)? {
-                Val::Scalar(Scalar::Str(t)) => flag = env.regexes.get(regex as usize).ok_or(VmError::Malformed)?.is_match(t),
-                _ => return Err(VmError::Malformed),
-            },
-            Instr::Under { name, domain } => {
-                let d = m.read(domain, env)?;
-                let n = m.read(name, env)?;
-                flag = under(n, d)?;
-            }
+            Instr::Truth(_)
+            | Instr::Has(_)
+            | Instr::Cmp { .. }
+            | Instr::In { .. }
+            | Instr::HasAny { .. }
+            | Instr::HasAll { .. }
+            | Instr::Like { .. }
+            | Instr::Matches { .. }
+            | Instr::Under { .. } => flag = test(instr, &mut m, env)?,
             Instr::Arith { op, a, b } => {
                 let y = m.read(b, env)?;
                 let x = m.read(a, env)?;
@@ -412,6 +374,116 @@ fn run<const N: usize>(code: &[Instr], entry: u32, env: &Env<'_>) -> Result<bool
     }
 }
 
+/// Where a test instruction's operands come from: the machine (which may pop its stack), or
+/// directly from the request and constants (for conditions that never use the stack).
+trait Operands<'a> {
+    fn operand(&mut self, src: Src, env: &Env<'a>) -> Result<Val<'a>, VmError>;
+}
+
+impl<'a, const N: usize> Operands<'a> for Machine<'a, N> {
+    #[inline]
+    fn operand(&mut self, src: Src, env: &Env<'a>) -> Result<Val<'a>, VmError> {
+        self.read(src, env)
+    }
+}
+
+/// Operands without a machine: stack and variable operands are malformed here.
+struct Direct;
+
+impl<'a> Operands<'a> for Direct {
+    #[inline]
+    fn operand(&mut self, src: Src, env: &Env<'a>) -> Result<Val<'a>, VmError> {
+        let mut m: Machine<'a, 0> = Machine { stack: [], sp: 0, vars: [], iters: [], ip: 0 };
+        match src {
+            Src::Stack | Src::Var(_) => Err(VmError::Malformed),
+            other => m.read(other, env),
+        }
+    }
+}
+
+/// The result of a test instruction (`Truth`, `Has`, `Cmp`, `In`, `HasAny`, `HasAll`,
+/// `Like`, `Matches`, `Under`); when both operands are `Src::Stack`, `b` is popped first.
+#[inline]
+fn test<'a>(instr: &Instr, m: &mut impl Operands<'a>, env: &Env<'a>) -> Result<bool, VmError> {
+    Ok(match *instr {
+        Instr::Truth(src) => match m.operand(src, env)? {
+            Val::Scalar(Scalar::Bool(b)) => b,
+            _ => return Err(VmError::Malformed),
+        },
+        Instr::Has(slot) => env.slots.get(slot as usize).is_some(),
+        Instr::Cmp { op, a, b } => {
+            let y = m.operand(b, env)?;
+            let x = m.operand(a, env)?;
+            compare(op, x, y)?
+        }
+        Instr::In { kind, elem, coll } => {
+            let c = m.operand(coll, env)?;
+            let e = m.operand(elem, env)?;
+            member(kind, e, c)?
+        }
+        Instr::HasAny { a, b } => {
+            let y = m.operand(b, env)?;
+            let x = m.operand(a, env)?;
+            has_any(x, y)?
+        }
+        Instr::HasAll { a, b } => {
+            let y = m.operand(b, env)?;
+            let x = m.operand(a, env)?;
+            has_all(x, y)?
+        }
+        Instr::Like { text, pattern } => {
+            let p = m.operand(pattern, env)?;
+            let t = m.operand(text, env)?;
+            match (t, p) {
+                (Val::Scalar(Scalar::Str(t)), Val::Scalar(Scalar::Str(p))) => glob_match(p, t),
+                _ => return Err(VmError::Malformed),
+            }
+        }
+        Instr::Matches { text, regex } => match m.operand(text, env)? {
+            Val::Scalar(Scalar::Str(t)) => env.regexes.get(regex as usize).ok_or(VmError::Malformed)?.is_match(t),
+            _ => return Err(VmError::Malformed),
+        },
+        Instr::Under { name, domain } => {
+            let d = m.operand(domain, env)?;
+            let n = m.operand(name, env)?;
+            under(n, d)?
+        }
+        _ => return Err(VmError::Malformed),
+    })
+}
+
+/// How a condition can be evaluated without the interpreter loop: a single test, or a
+/// single negated test, whose operands never use the stack. `None`: run the code.
+pub fn shortcut(code: &[Instr], entry: u32) -> Option<(Instr, bool)> {
+    let at = entry as usize;
+    let first = *code.get(at)?;
+    let direct = |s: &Src| !matches!(s, Src::Stack | Src::Var(_));
+    let ok = match first {
+        Instr::Truth(s) => direct(&s),
+        Instr::Has(_) => true,
+        Instr::Cmp { a, b, .. } | Instr::HasAny { a, b } | Instr::HasAll { a, b } => direct(&a) && direct(&b),
+        Instr::In { elem, coll, .. } => direct(&elem) && direct(&coll),
+        Instr::Like { text, pattern } => direct(&text) && direct(&pattern),
+        Instr::Matches { text, .. } => direct(&text),
+        Instr::Under { name, domain } => direct(&name) && direct(&domain),
+        _ => false,
+    };
+    if !ok {
+        return None;
+    }
+    match (code.get(at + 1), code.get(at + 2)) {
+        (Some(Instr::Ret), _) => Some((first, false)),
+        (Some(Instr::Not), Some(Instr::Ret)) => Some((first, true)),
+        _ => None,
+    }
+}
+
+/// Evaluate a condition found by [`shortcut`].
+#[inline]
+pub fn eval_shortcut(instr: &Instr, negate: bool, env: &Env<'_>) -> Result<bool, VmError> {
+    Ok(test(instr, &mut Direct, env)? != negate)
+}
+
 impl<'a, const N: usize> Machine<'a, N> {
     fn push(&mut self, v: Val<'a>) -> Result<(), VmError> {
         *self.stack.get_mut(self.sp).ok_or(VmError::Malformed)? = v;
@@ -424,6 +496,7 @@ impl<'a, const N: usize> Machine<'a, N> {
         self.stack.get(self.sp).copied().ok_or(VmError::Malformed)
     }
 
+    #[inline]
     fn read(&mut self, src: Src, env: &Env<'a>) -> Result<Val<'a>, VmError> {
         match src {
             Src::Attr(slot) => match env.slots.get(slot as usize) {

@@ -1,0 +1,122 @@
+//! dictum itself and the hand-written Rust baseline, behind the same interface as the peers.
+
+use crate::handles::Handles;
+use crate::workload::{Baseline, Req, Workload};
+use crate::Peer;
+use dictum::engine::{Engine, Request};
+use dictum::types::Hook;
+
+/// The hand-written baseline of workload.rs: a `HashMap` from domain to the tenant's
+/// constants. Its "native form" is the workload's `Req` itself, so both columns are equal.
+pub struct Base {
+    pub b: Baseline,
+    pool: &'static [Req],
+}
+
+impl Base {
+    pub fn new(w: &Workload) -> Base {
+        Base { b: Baseline::new(w), pool: &[] }
+    }
+
+    pub fn answer(b: &Baseline, hook: Hook, r: &Req) -> bool {
+        match hook {
+            Hook::Instantiate => b.instantiate(r),
+            Hook::Access => b.access(r),
+            Hook::Egress => b.egress(r),
+            Hook::Encrypt => b.encrypt_aes(r),
+            Hook::Log => b.log_client_ip(r),
+        }
+    }
+}
+
+impl Peer for Base {
+    fn prepare(&mut self, pool: &'static [Req]) {
+        self.pool = pool;
+    }
+    fn eval(&mut self, hook: Hook, i: usize) -> bool {
+        Base::answer(&self.b, hook, &self.pool[i])
+    }
+    fn convert_eval(&mut self, hook: Hook, i: usize) -> bool {
+        Base::answer(&self.b, hook, &self.pool[i])
+    }
+}
+
+/// dictum: the workload's policy text (shared templates, one instance set per tenant)
+/// compiled into one bundle; the engine indexes policies by `object.domain`. Requests are
+/// built with the allocation-free typed builder (benches/handles.rs).
+pub struct Dictum {
+    pub engine: Engine,
+    aes: u32,
+    client_ip: u64,
+    handles: Option<Handles>,
+    pool: &'static [Req],
+    /// `&str` views of each request's roles and tags: the typed builder borrows `&[&str]`.
+    /// Made once per request, outside the timed loops, as in benches/decide.rs.
+    roles: Vec<&'static [&'static str]>,
+    tags: Vec<&'static [&'static str]>,
+    built: Vec<Request<'static>>,
+    scratch: Option<Request<'static>>,
+}
+
+impl Dictum {
+    pub fn new(source: &str) -> Dictum {
+        let engine = Engine::from_sources(&[("workload.policy", source)]).expect("dictum compiles the workload");
+        let snap = engine.snapshot();
+        let schema = snap.schema();
+        let cipher = schema.enum_named(dictum::schema::CIPHER_ENUM).expect("cipher enum");
+        let aes = schema.enum_value(cipher, "aes_256_gcm").expect("aes_256_gcm");
+        let field = schema.enum_named(dictum::schema::LOG_FIELD_ENUM).expect("log_field enum");
+        let client_ip = 1u64 << schema.enum_value(field, "client_ip").expect("client_ip");
+        Dictum { engine, aes, client_ip, handles: None, pool: &[], roles: vec![], tags: vec![], built: vec![], scratch: None }
+    }
+
+    /// The workload's answer from a decision: allow/deny, AES or not, client IP in clear.
+    #[inline]
+    pub fn answer(&self, hook: Hook, req: &Request<'_>) -> bool {
+        let d = self.engine.decide(hook, req);
+        match hook {
+            Hook::Encrypt => d.cipher == Some(self.aes),
+            Hook::Log => d.record & self.client_ip != 0 && d.redact & self.client_ip == 0,
+            _ => d.is_allow(),
+        }
+    }
+
+    pub fn built(&self) -> &[Request<'static>] {
+        &self.built
+    }
+}
+
+fn leak(v: &[String]) -> &'static [&'static str] {
+    Vec::leak(v.iter().map(|s| &*Box::leak(s.clone().into_boxed_str())).collect())
+}
+
+impl Peer for Dictum {
+    fn prepare(&mut self, pool: &'static [Req]) {
+        let snap = self.engine.snapshot();
+        let h = Handles::new(&snap);
+        self.pool = pool;
+        self.roles = pool.iter().map(|r| leak(&r.roles)).collect();
+        self.tags = pool.iter().map(|r| leak(&r.tags)).collect();
+        self.built = (0..pool.len())
+            .map(|i| {
+                let mut req = snap.request();
+                h.fill(&mut req, &pool[i], self.roles[i], self.tags[i]);
+                req
+            })
+            .collect();
+        self.scratch = Some(snap.request());
+        self.handles = Some(h);
+    }
+    #[inline]
+    fn eval(&mut self, hook: Hook, i: usize) -> bool {
+        self.answer(hook, &self.built[i])
+    }
+    #[inline]
+    fn convert_eval(&mut self, hook: Hook, i: usize) -> bool {
+        let pool = self.pool;
+        if let (Some(h), Some(req)) = (&self.handles, &mut self.scratch) {
+            h.fill(req, &pool[i], self.roles[i], self.tags[i]);
+        }
+        self.scratch.as_ref().is_some_and(|req| self.answer(hook, req))
+    }
+}
