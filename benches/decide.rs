@@ -44,11 +44,12 @@ fn decide(c: &mut Criterion) {
         let s = scale(n);
         let snap = s.engine.snapshot();
         let h = Handles::new(&snap);
+        let syms: Vec<_> = s.reqs.iter().map(|r| h.symbols(r)).collect();
         // Prebuilt requests for evaluation-alone timings.
         let built: Vec<Request<'_>> = (0..s.reqs.len())
             .map(|i| {
                 let mut req = snap.request();
-                h.fill(&mut req, &s.reqs[i], &s.roles[i], &s.tags[i]);
+                h.fill(&mut req, &s.reqs[i], &s.roles[i], &s.tags[i], &syms[i]);
                 req
             })
             .collect();
@@ -74,7 +75,7 @@ fn decide(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("build+eval", "access"), |b| {
             b.iter(|| {
                 i = (i + 1) & 1023;
-                h.fill(&mut req, &s.reqs[i], &s.roles[i], &s.tags[i]);
+                h.fill(&mut req, &s.reqs[i], &s.roles[i], &s.tags[i], &syms[i]);
                 black_box(snap.decide(Hook::Access, &req))
             })
         });
@@ -93,6 +94,7 @@ fn build(c: &mut Criterion) {
     let s = scale(100);
     let snap = s.engine.snapshot();
     let h = Handles::new(&snap);
+    let syms: Vec<_> = s.reqs.iter().map(|r| h.symbols(r)).collect();
     let json: Vec<String> = s.reqs.iter().map(workload::request_json).collect();
     let mut g = c.benchmark_group("build");
     let mut req = snap.request();
@@ -100,7 +102,7 @@ fn build(c: &mut Criterion) {
     g.bench_function("typed", |b| {
         b.iter(|| {
             i = (i + 1) & 1023;
-            h.fill(&mut req, &s.reqs[i], &s.roles[i], &s.tags[i]);
+            h.fill(&mut req, &s.reqs[i], &s.roles[i], &s.tags[i], &syms[i]);
             black_box(&req);
         })
     });

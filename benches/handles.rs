@@ -59,10 +59,21 @@ impl Handles {
         list.iter().find(|(n, _)| *n == name).unwrap().1
     }
 
+    /// The request's enum values as symbols. A runtime holds these as its own enums and
+    /// maps them with a `match`; done once per request, outside the timed loop.
+    pub fn symbols(&self, r: &Req) -> [Symbol; 4] {
+        [
+            Self::pick(&self.clearances, r.object_clearance),
+            Self::pick(&self.kinds, r.target_kind),
+            Self::pick(&self.tclearances, r.target_clearance),
+            Self::pick(&self.actions, r.action),
+        ]
+    }
+
     /// Fill a request from the caller's data: the "request building" a runtime does. Only
     /// the attributes the workload's policies read are set (the engine requires exactly
     /// those, docs/LANGUAGE.md "Absent values").
-    pub fn fill<'a>(&self, req: &mut Request<'a>, r: &'a Req, roles: &'a [&'a str], tags: &'a [&'a str]) {
+    pub fn fill<'a>(&self, req: &mut Request<'a>, r: &'a Req, roles: &'a [&'a str], tags: &'a [&'a str], sym: &[Symbol; 4]) {
         let a = &self.a;
         req.clear();
         req.set_str(a[2], &r.server_country).unwrap();
@@ -72,11 +83,11 @@ impl Handles {
         req.set_strs(a[13], roles).unwrap();
         req.set_str(a[17], &r.domain).unwrap();
         req.set_strs(a[18], tags).unwrap();
-        req.set_symbol(a[19], Self::pick(&self.clearances, r.object_clearance)).unwrap();
-        req.set_symbol(a[20], Self::pick(&self.kinds, r.target_kind)).unwrap();
+        req.set_symbol(a[19], sym[0]).unwrap();
+        req.set_symbol(a[20], sym[1]).unwrap();
         req.set_str(a[21], &r.target_domain).unwrap();
-        req.set_symbol(a[22], Self::pick(&self.tclearances, r.target_clearance)).unwrap();
-        req.set_symbol(a[23], Self::pick(&self.actions, r.action)).unwrap();
+        req.set_symbol(a[22], sym[2]).unwrap();
+        req.set_symbol(a[23], sym[3]).unwrap();
     }
 }
 

@@ -26,13 +26,14 @@ fn main() {
     let engine = Engine::from_sources(&[("w.policy", &workload::dictum_source(&w))]).expect("compile");
     let snap = engine.snapshot();
     let h = handles::Handles::new(&snap);
+    let syms: Vec<_> = workload::requests(&w, 1024, 42).iter().map(|r| h.symbols(r)).collect();
     let reqs = workload::requests(&w, 1024, 42);
     let roles: Vec<Vec<&str>> = reqs.iter().map(|r| r.roles.iter().map(String::as_str).collect()).collect();
     let tags: Vec<Vec<&str>> = reqs.iter().map(|r| r.tags.iter().map(String::as_str).collect()).collect();
     let built: Vec<_> = (0..reqs.len())
         .map(|i| {
             let mut req = snap.request();
-            h.fill(&mut req, &reqs[i], &roles[i], &tags[i]);
+            h.fill(&mut req, &reqs[i], &roles[i], &tags[i], &syms[i]);
             req
         })
         .collect();
@@ -48,7 +49,7 @@ fn main() {
         "build+eval" => {
             for i in 0..iters {
                 let k = i & 1023;
-                h.fill(&mut req, &reqs[k], &roles[k], &tags[k]);
+                h.fill(&mut req, &reqs[k], &roles[k], &tags[k], &syms[k]);
                 allowed += usize::from(snap.decide(hook, black_box(&req)).is_allow());
             }
         }

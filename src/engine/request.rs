@@ -126,6 +126,7 @@ impl<'a> Request<'a> {
 
     /// Forget every value, keeping the storage for the next request. Only the presence
     /// bits are reset: a slot is read only when its bit is set.
+    #[inline]
     pub fn clear(&mut self) {
         self.present = [0; MAX_ATTRS / 64];
     }
@@ -155,25 +156,30 @@ impl<'a> Request<'a> {
         }
     }
 
+    #[inline]
     pub fn set_bool(&mut self, a: Attr, v: bool) -> Result<(), RequestError> {
         self.put(a, Kind::Bool, Slot::Scalar(Scalar::Bool(v)), "a bool")
     }
 
+    #[inline]
     pub fn set_int(&mut self, a: Attr, v: i64) -> Result<(), RequestError> {
         self.put(a, Kind::Int, Slot::Scalar(Scalar::Num(v)), "an int")
     }
 
     /// Seconds since the Unix epoch.
+    #[inline]
     pub fn set_timestamp(&mut self, a: Attr, secs: i64) -> Result<(), RequestError> {
         self.put(a, Kind::Timestamp, Slot::Scalar(Scalar::Num(secs)), "a timestamp")
     }
 
     /// Seconds.
+    #[inline]
     pub fn set_duration(&mut self, a: Attr, secs: i64) -> Result<(), RequestError> {
         self.put(a, Kind::Duration, Slot::Scalar(Scalar::Num(secs)), "a duration")
     }
 
     /// Seconds since midnight (0 to 86399).
+    #[inline]
     pub fn set_time_of_day(&mut self, a: Attr, secs: u32) -> Result<(), RequestError> {
         if secs >= 86_400 {
             return rerr(format!("attribute #{}", a.id.0), "a time of day is less than 86400 seconds");
@@ -181,19 +187,23 @@ impl<'a> Request<'a> {
         self.put(a, Kind::Time, Slot::Scalar(Scalar::Num(i64::from(secs))), "a time of day")
     }
 
+    #[inline]
     pub fn set_str(&mut self, a: Attr, v: &'a str) -> Result<(), RequestError> {
         self.put(a, Kind::Str, Slot::Scalar(Scalar::Str(v)), "a string")
     }
 
+    #[inline]
     pub fn set_ip(&mut self, a: Attr, v: IpAddr) -> Result<(), RequestError> {
         self.put(a, Kind::Ip, Slot::Scalar(Scalar::Ip(v)), "an IP address")
     }
 
+    #[inline]
     pub fn set_cidr(&mut self, a: Attr, v: ipnetwork::IpNetwork) -> Result<(), RequestError> {
         self.put(a, Kind::Cidr, Slot::Scalar(Scalar::Cidr(v)), "a network")
     }
 
     /// An enum value, lattice level or weekday resolved by `Engine::symbol`.
+    #[inline]
     pub fn set_symbol(&mut self, a: Attr, s: Symbol) -> Result<(), RequestError> {
         if s.attr != a.id {
             return rerr(format!("attribute #{}", a.id.0), "this symbol was resolved for another attribute");
@@ -203,6 +213,7 @@ impl<'a> Request<'a> {
     }
 
     /// A product-lattice value resolved by `Engine::label`.
+    #[inline]
     pub fn set_label(&mut self, a: Attr, v: LabelValue) -> Result<(), RequestError> {
         if v.attr != a.id {
             return rerr(format!("attribute #{}", a.id.0), "this label was resolved for another attribute");
@@ -210,16 +221,19 @@ impl<'a> Request<'a> {
         self.put(a, Kind::Label, Slot::Scalar(Scalar::Label(v.level, v.compartments)), "a label")
     }
 
+    #[inline]
     pub fn set_strs(&mut self, a: Attr, v: &'a [&'a str]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
         self.put(a, Kind::StrSet, Slot::Set(SetView::Strs(v)), "a set of strings")
     }
 
+    #[inline]
     pub fn set_ints(&mut self, a: Attr, v: &'a [i64]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
         self.put(a, Kind::NumSet, Slot::Set(SetView::Nums(v)), "a set of numbers")
     }
 
+    #[inline]
     pub fn set_ips(&mut self, a: Attr, v: &'a [IpAddr]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
         self.put(a, Kind::IpSet, Slot::Set(SetView::Ips(v)), "a set of addresses")

@@ -3,7 +3,7 @@
 use crate::handles::Handles;
 use crate::workload::{Baseline, Req, Workload};
 use crate::Peer;
-use dictum::engine::{Engine, Request};
+use dictum::engine::{Engine, Request, Symbol};
 use dictum::types::Hook;
 
 /// The hand-written baseline of workload.rs: a `HashMap` from domain to the tenant's
@@ -54,6 +54,9 @@ pub struct Dictum {
     /// Made once per request, outside the timed loops, as in benches/decide.rs.
     roles: Vec<&'static [&'static str]>,
     tags: Vec<&'static [&'static str]>,
+    /// The request's enum values (action, kind, clearances) as dictum symbols: a runtime
+    /// holds these as its own enums and maps them with a `match` (benches/handles.rs).
+    syms: Vec<[Symbol; 4]>,
     built: Vec<Request<'static>>,
     scratch: Option<Request<'static>>,
 }
@@ -67,7 +70,7 @@ impl Dictum {
         let aes = schema.enum_value(cipher, "aes_256_gcm").expect("aes_256_gcm");
         let field = schema.enum_named(dictum::schema::LOG_FIELD_ENUM).expect("log_field enum");
         let client_ip = 1u64 << schema.enum_value(field, "client_ip").expect("client_ip");
-        Dictum { engine, aes, client_ip, handles: None, pool: &[], roles: vec![], tags: vec![], built: vec![], scratch: None }
+        Dictum { engine, aes, client_ip, handles: None, pool: &[], roles: vec![], tags: vec![], syms: vec![], built: vec![], scratch: None }
     }
 
     /// The workload's answer from a decision: allow/deny, AES or not, client IP in clear.
@@ -97,10 +100,11 @@ impl Peer for Dictum {
         self.pool = pool;
         self.roles = pool.iter().map(|r| leak(&r.roles)).collect();
         self.tags = pool.iter().map(|r| leak(&r.tags)).collect();
+        self.syms = pool.iter().map(|r| h.symbols(r)).collect();
         self.built = (0..pool.len())
             .map(|i| {
                 let mut req = snap.request();
-                h.fill(&mut req, &pool[i], self.roles[i], self.tags[i]);
+                h.fill(&mut req, &pool[i], self.roles[i], self.tags[i], &self.syms[i]);
                 req
             })
             .collect();
@@ -115,7 +119,7 @@ impl Peer for Dictum {
     fn convert_eval(&mut self, hook: Hook, i: usize) -> bool {
         let pool = self.pool;
         if let (Some(h), Some(req)) = (&self.handles, &mut self.scratch) {
-            h.fill(req, &pool[i], self.roles[i], self.tags[i]);
+            h.fill(req, &pool[i], self.roles[i], self.tags[i], &self.syms[i]);
         }
         self.scratch.as_ref().is_some_and(|req| self.answer(hook, req))
     }
