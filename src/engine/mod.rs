@@ -46,16 +46,22 @@ pub enum Reason {
 /// A rule of the loaded bundle: policy index (bundle order) and rule index in its body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleRef {
+    /// Position of the policy in the bundle (bundle order).
     pub policy: u32,
+    /// Position of the rule in the policy's compiled rules.
     pub rule: u32,
 }
 
 /// The answer at one hook. `Copy`; never allocates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decision {
+    /// The hook decided at.
     pub hook: Hook,
+    /// Allow or deny (fail closed: every error is deny).
     pub outcome: Outcome,
+    /// Why.
     pub reason: Reason,
+    /// The rule that decided, if one did.
     pub rule: Option<RuleRef>,
     /// Encrypt: the chosen cipher (index in the `cipher` enum).
     pub cipher: Option<u32>,
@@ -70,6 +76,7 @@ impl Decision {
         Decision { hook, outcome: Outcome::Deny, reason, rule: None, cipher: None, record: 0, redact: 0 }
     }
 
+    /// Whether the decision is allow.
     pub fn is_allow(&self) -> bool {
         self.outcome == Outcome::Allow
     }
@@ -80,19 +87,28 @@ impl Decision {
 pub struct RuleInfo<'a> {
     /// `SCOPE/POLICY#N`.
     pub id: String,
+    /// The policy's name.
     pub policy: &'a str,
+    /// Platform, domain or user.
     pub layer: Layer,
+    /// Where the policy applies.
     pub scope: &'a Scope,
+    /// The source file.
     pub file: &'a str,
+    /// The rule's span in its file.
     pub span: Span,
+    /// 1-based line of the rule.
     pub line: u32,
+    /// 1-based column of the rule.
     pub column: u32,
 }
 
 /// How a rule fared in an explanation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RuleOutcome {
+    /// Its condition held.
     Matched,
+    /// Its condition did not hold.
     NotMatched,
     /// Its action list does not include the request's action.
     NotApplicable,
@@ -103,7 +119,9 @@ pub enum RuleOutcome {
 /// One rule in an explanation, with the attribute values its condition read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Explained {
+    /// The rule.
     pub rule: RuleRef,
+    /// How it fared.
     pub outcome: RuleOutcome,
     /// `entity.attr` and the value as written in policies (`absent` when absent).
     pub values: Vec<(String, String)>,
@@ -155,8 +173,16 @@ pub struct Engine {
 /// them), or a compile or bundle problem.
 #[derive(Debug)]
 pub enum EngineError {
-    Check { sources: Sources, diagnostics: Vec<Diagnostic> },
+    /// The policies do not check: the diagnostics, with the sources to render them.
+    Check {
+        /// The sources, to render the diagnostics.
+        sources: Sources,
+        /// Every diagnostic, errors and warnings.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The checked program could not be compiled.
     Compile(crate::compile::CompileError),
+    /// The bundle was rejected when loaded.
     Bundle(BundleError),
 }
 
@@ -350,14 +376,17 @@ impl Loaded {
         })
     }
 
+    /// The bundle loaded.
     pub fn bundle(&self) -> &Bundle {
         &self.bundle
     }
 
+    /// The bundle's schema.
     pub fn schema(&self) -> &Schema {
         &self.bundle.schema
     }
 
+    /// Resolve `entity.attr` to a handle, once.
     pub fn attr(&self, path: &str) -> Result<Attr, RequestError> {
         let (e, a) = path.split_once('.').ok_or_else(|| RequestError { path: path.into(), message: "expected `entity.attribute`".into() })?;
         let id = self.schema().attr_named(e, a).ok_or_else(|| RequestError { path: path.into(), message: "no such attribute in the schema".into() })?;
@@ -365,6 +394,7 @@ impl Loaded {
         Ok(Attr { id, kind })
     }
 
+    /// Resolve an enum value, lattice level or weekday name for an attribute.
     pub fn symbol(&self, attr: Attr, name: &str) -> Result<Symbol, RequestError> {
         let s = self.schema();
         let path = s.attr_path(attr.id);
@@ -399,10 +429,12 @@ impl Loaded {
         Ok(LabelValue { attr: attr.id, level, compartments: bits })
     }
 
+    /// An empty request for this bundle's schema. Reuse it with `Request::clear`.
     pub fn request<'a>(&self) -> Request<'a> {
         Request::new(self.schema_fp, self.kinds.clone())
     }
 
+    /// Parse a JSON request (docs/LANGUAGE.md, "The request format").
     pub fn request_from_json(&self, text: &str) -> Result<RequestBuf, RequestError> {
         RequestBuf::from_json(self.schema(), self.schema_fp, self.kinds.clone(), text)
     }

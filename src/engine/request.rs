@@ -16,6 +16,7 @@ use std::net::IpAddr;
 pub struct RequestError {
     /// `entity.attr`, or the JSON path for structural problems (`$`, `client`).
     pub path: String,
+    /// What is wrong, in the diagnostic style.
     pub message: String,
 }
 
@@ -39,6 +40,7 @@ pub struct Attr {
 }
 
 impl Attr {
+    /// The attribute's slot.
     pub fn id(&self) -> AttrId {
         self.id
     }
@@ -157,11 +159,13 @@ impl<'a> Request<'a> {
     }
 
     #[inline]
+    /// Set a `bool` attribute.
     pub fn set_bool(&mut self, a: Attr, v: bool) -> Result<(), RequestError> {
         self.put(a, Kind::Bool, Slot::Scalar(Scalar::Bool(v)), "a bool")
     }
 
     #[inline]
+    /// Set an `int` attribute.
     pub fn set_int(&mut self, a: Attr, v: i64) -> Result<(), RequestError> {
         self.put(a, Kind::Int, Slot::Scalar(Scalar::Num(v)), "an int")
     }
@@ -188,16 +192,19 @@ impl<'a> Request<'a> {
     }
 
     #[inline]
+    /// Set a `string` attribute (borrowed: no copy).
     pub fn set_str(&mut self, a: Attr, v: &'a str) -> Result<(), RequestError> {
         self.put(a, Kind::Str, Slot::Scalar(Scalar::Str(v)), "a string")
     }
 
     #[inline]
+    /// Set an `ip` attribute.
     pub fn set_ip(&mut self, a: Attr, v: IpAddr) -> Result<(), RequestError> {
         self.put(a, Kind::Ip, Slot::Scalar(Scalar::Ip(v)), "an IP address")
     }
 
     #[inline]
+    /// Set a `cidr` attribute.
     pub fn set_cidr(&mut self, a: Attr, v: ipnetwork::IpNetwork) -> Result<(), RequestError> {
         self.put(a, Kind::Cidr, Slot::Scalar(Scalar::Cidr(v)), "a network")
     }
@@ -222,18 +229,21 @@ impl<'a> Request<'a> {
     }
 
     #[inline]
+    /// Set a `set<string>` attribute (borrowed; at most 1,024 elements).
     pub fn set_strs(&mut self, a: Attr, v: &'a [&'a str]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
         self.put(a, Kind::StrSet, Slot::Set(SetView::Strs(v)), "a set of strings")
     }
 
     #[inline]
+    /// Set a set of numbers (ints, timestamps, enum values as indices; at most 1,024).
     pub fn set_ints(&mut self, a: Attr, v: &'a [i64]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
         self.put(a, Kind::NumSet, Slot::Set(SetView::Nums(v)), "a set of numbers")
     }
 
     #[inline]
+    /// Set a `set<ip>` attribute (at most 1,024 elements).
     pub fn set_ips(&mut self, a: Attr, v: &'a [IpAddr]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
         self.put(a, Kind::IpSet, Slot::Set(SetView::Ips(v)), "a set of addresses")
@@ -261,8 +271,9 @@ fn check_len(a: Attr, n: usize) -> Result<(), RequestError> {
 /// One owned attribute value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Owned {
+    /// A single value.
     Scalar(Value),
-    /// Elements in order, without duplicates.
+    /// A set: elements in order, without duplicates.
     Set(Vec<Value>),
 }
 

@@ -8,11 +8,18 @@ use std::net::IpAddr;
 /// weekdays, enum values and lattice levels are all numbers; the checker knows which.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scalar<'a> {
+    /// A bool.
     Bool(bool),
+    /// An int, timestamp or duration (seconds), time of day (seconds since midnight),
+    /// weekday (0 is Monday), enum value or lattice level (its index).
     Num(i64),
+    /// A string.
     Str(&'a str),
+    /// An address.
     Ip(IpAddr),
+    /// A network.
     Cidr(ipnetwork::IpNetwork),
+    /// A product-lattice value: level and compartment bitset.
     Label(u32, u64),
 }
 
@@ -59,6 +66,7 @@ pub struct StrSet {
 }
 
 impl StrSet {
+    /// A set of these strings (duplicates are dropped).
     pub fn new<'s>(items: impl IntoIterator<Item = &'s str>) -> StrSet {
         let mut items: Vec<Box<str>> = items.into_iter().map(Box::from).collect();
         items.sort();
@@ -85,10 +93,12 @@ impl StrSet {
         StrSet { items, buckets, hashes, mask }
     }
 
+    /// Whether `s` is in the set.
     pub fn contains(&self, s: &str) -> bool {
         self.contains_hashed(s, hash_str(s))
     }
 
+    /// Whether `s`, whose [`hash_str`] is `h`, is in the set.
     pub fn contains_hashed(&self, s: &str, h: u64) -> bool {
         let mut b = (h as usize) & self.mask;
         for _ in 0..self.buckets.len() {
@@ -105,14 +115,17 @@ impl StrSet {
         false
     }
 
+    /// The strings, sorted.
     pub fn items(&self) -> &[Box<str>] {
         &self.items
     }
 
+    /// Number of strings.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
+    /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -182,6 +195,7 @@ fn in_ranges<T: Copy + Ord>(ranges: &[(T, T)], x: T) -> bool {
 }
 
 impl CidrSet {
+    /// A set of these networks.
     pub fn new(nets: impl IntoIterator<Item = ipnetwork::IpNetwork>) -> CidrSet {
         let mut nets: Vec<ipnetwork::IpNetwork> = nets.into_iter().collect();
         nets.sort();
@@ -200,6 +214,7 @@ impl CidrSet {
         CidrSet { v4: merge(v4), v6: merge(v6), nets }
     }
 
+    /// Whether some network of the set contains the address.
     pub fn contains_ip(&self, ip: IpAddr) -> bool {
         match ip {
             IpAddr::V4(a) => in_ranges(&self.v4, u32::from(a)),
@@ -212,6 +227,7 @@ impl CidrSet {
         self.nets.iter().any(|outer| subnet(n, outer))
     }
 
+    /// The networks, sorted.
     pub fn nets(&self) -> &[ipnetwork::IpNetwork] {
         &self.nets
     }
@@ -233,6 +249,7 @@ pub struct DomainSet {
 }
 
 impl DomainSet {
+    /// An index of these domains (case and a final dot are ignored).
     pub fn new<'s>(domains: impl IntoIterator<Item = &'s str>) -> DomainSet {
         let mut root = false;
         let normalised: Vec<String> = domains
@@ -243,6 +260,7 @@ impl DomainSet {
         DomainSet { set: StrSet::new(normalised.iter().map(String::as_str)), root }
     }
 
+    /// Whether `name` is one of the domains or a subdomain of one.
     pub fn contains_under(&self, name: &str) -> bool {
         if self.root {
             return true;

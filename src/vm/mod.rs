@@ -42,27 +42,90 @@ pub enum Instr {
     /// flag := the request carries attribute `slot`.
     Has(u32),
     /// flag := a OP b (equality on any type; order on numbers; dominance on lattices).
-    Cmp { op: CmpOp, a: Src, b: Src },
+    Cmp {
+        /// The comparison.
+        op: CmpOp,
+        /// Left operand.
+        a: Src,
+        /// Right operand.
+        b: Src,
+    },
     /// flag := elem is in coll (set membership, network containment).
-    In { kind: InKind, elem: Src, coll: Src },
+    In {
+        /// Which membership: set element, network, or any network of a set.
+        kind: InKind,
+        /// The element (or address, network).
+        elem: Src,
+        /// The set (or network).
+        coll: Src,
+    },
     /// flag := sets a and b share an element.
-    HasAny { a: Src, b: Src },
+    HasAny {
+        /// Left operand.
+        a: Src,
+        /// Right operand.
+        b: Src,
+    },
     /// flag := set a contains every element of set b.
-    HasAll { a: Src, b: Src },
+    HasAll {
+        /// Left operand.
+        a: Src,
+        /// Right operand.
+        b: Src,
+    },
     /// flag := text matches the glob pattern.
-    Like { text: Src, pattern: Src },
+    Like {
+        /// The string tested.
+        text: Src,
+        /// The glob pattern.
+        pattern: Src,
+    },
     /// flag := text matches regular expression number `regex` of the bundle.
-    Matches { text: Src, regex: u32 },
+    Matches {
+        /// The string tested.
+        text: Src,
+        /// Index into the bundle's regular expressions.
+        regex: u32,
+    },
     /// flag := name is, or is a subdomain of, the domain (or one of the set's domains).
-    Under { name: Src, domain: Src },
+    Under {
+        /// The domain name tested.
+        name: Src,
+        /// A domain, or a set of domains.
+        domain: Src,
+    },
     /// Push a OP b (numbers, timestamps, durations; saturating).
-    Arith { op: ArithOp, a: Src, b: Src },
+    Arith {
+        /// `+` or `-`.
+        op: ArithOp,
+        /// Left operand.
+        a: Src,
+        /// Right operand.
+        b: Src,
+    },
     /// Push an accessor of the operand (`.weekday`, `.hour`, `.size`, ...).
-    Field { acc: Accessor, v: Src },
+    Field {
+        /// Which accessor.
+        acc: Accessor,
+        /// The value accessed.
+        v: Src,
+    },
     /// Push the least upper bound (`upper`) or greatest lower bound of two lattice values.
-    Bound { upper: bool, a: Src, b: Src },
+    Bound {
+        /// `lub` when true, `glb` when false.
+        upper: bool,
+        /// Left operand.
+        a: Src,
+        /// Right operand.
+        b: Src,
+    },
     /// Push a product-lattice value: the operand's level with these compartments.
-    MakeLabel { level: Src, compartments: u64 },
+    MakeLabel {
+        /// The level, of the product lattice's base.
+        level: Src,
+        /// Compartment bitset (bit i: compartment i).
+        compartments: u64,
+    },
     /// Push the flag as a bool value.
     PushFlag,
     /// flag := value.
@@ -71,13 +134,20 @@ pub enum Instr {
     Not,
     /// Jump to an instruction index of this body.
     Jump(u32),
+    /// Jump if the flag is true.
     JumpIfTrue(u32),
+    /// Jump if the flag is false.
     JumpIfFalse(u32),
     /// Pop a set and start iterating over it.
     IterStart,
     /// Put the next element of the innermost iteration in variable `var`, or, when there
     /// is none, end the iteration and jump to `done`. The only target of backward jumps.
-    IterNext { var: u16, done: u32 },
+    IterNext {
+        /// The variable receiving each element (the quantifier's nesting depth).
+        var: u16,
+        /// Where to continue when the set is exhausted.
+        done: u32,
+    },
     /// End the innermost iteration early.
     IterPop,
     /// End of a condition: its result is the flag.
@@ -88,13 +158,18 @@ pub enum Instr {
 /// [`RequestBuf`](crate::engine::RequestBuf).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SetView<'a> {
+    /// Strings, from the typed builder.
     Strs(&'a [&'a str]),
+    /// Numbers (ints, timestamps, enum values, ...), from the typed builder.
     Nums(&'a [i64]),
+    /// Addresses, from the typed builder.
     Ips(&'a [IpAddr]),
+    /// Any values, from a request that owns its data.
     Values(&'a [Value]),
 }
 
 impl<'a> SetView<'a> {
+    /// Number of elements, duplicates included.
     pub fn len(&self) -> usize {
         match self {
             SetView::Strs(s) => s.len(),
@@ -104,10 +179,12 @@ impl<'a> SetView<'a> {
         }
     }
 
+    /// Whether the set has no element.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The `i`-th element.
     pub fn get(&self, i: usize) -> Option<Scalar<'a>> {
         match self {
             SetView::Strs(s) => s.get(i).map(|x| Scalar::Str(x)),
@@ -137,19 +214,32 @@ pub fn scalar_of(v: &Value) -> Option<Scalar<'_>> {
 /// One request attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum Slot<'a> {
+    /// Not carried by the request.
     #[default]
     Absent,
+    /// A single value.
     Scalar(Scalar<'a>),
+    /// A set.
     Set(SetView<'a>),
 }
 
 /// A constant in runtime form.
 #[derive(Debug)]
 pub enum Const {
+    /// A single value.
     Scalar(ScalarConst),
-    StrSet { set: StrSet, domains: Option<DomainSet> },
+    /// A set of strings, hashed; with its domain index when used with `under`.
+    StrSet {
+        /// The strings, hashed.
+        set: StrSet,
+        /// Parent-domain index for `under`.
+        domains: Option<DomainSet>,
+    },
+    /// A set of numbers, sorted.
     NumSet(Vec<i64>),
+    /// A set of addresses, sorted.
     IpSet(Vec<IpAddr>),
+    /// A set of networks, as merged ranges.
     CidrSet(CidrSet),
     /// Sets of any other element type (bools, labels): few elements, scanned.
     Other(Vec<ScalarConst>),
@@ -158,15 +248,22 @@ pub enum Const {
 /// An owned scalar.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScalarConst {
+    /// A bool.
     Bool(bool),
+    /// A number (int, timestamp, duration, time, weekday, enum value, lattice level).
     Num(i64),
+    /// A string.
     Str(Box<str>),
+    /// An address.
     Ip(IpAddr),
+    /// A network.
     Cidr(ipnetwork::IpNetwork),
+    /// A product-lattice value: level and compartment bitset.
     Label(u32, u64),
 }
 
 impl ScalarConst {
+    /// Borrow as the VM's scalar.
     pub fn as_scalar(&self) -> Scalar<'_> {
         match self {
             ScalarConst::Bool(b) => Scalar::Bool(*b),
@@ -178,6 +275,7 @@ impl ScalarConst {
         }
     }
 
+    /// Own a scalar.
     pub fn from_scalar(s: Scalar<'_>) -> ScalarConst {
         match s {
             Scalar::Bool(b) => ScalarConst::Bool(b),
@@ -193,8 +291,11 @@ impl ScalarConst {
 /// A value on the stack.
 #[derive(Clone, Copy, Debug)]
 pub enum Val<'a> {
+    /// A single value.
     Scalar(Scalar<'a>),
+    /// A set from the request.
     ReqSet(SetView<'a>),
+    /// A set constant of the bundle.
     ConstSet(&'a Const),
     /// A set of enum values as a bitset (a label's compartments).
     Bits(u64),
@@ -220,7 +321,9 @@ pub enum VmError {
 /// (clearing a request resets the bits, not the slots).
 #[derive(Clone, Copy, Debug)]
 pub struct Slots<'a> {
+    /// One slot per attribute.
     pub values: &'a [Slot<'a>],
+    /// Presence bitset: bit i set when attribute i is carried.
     pub present: &'a [u64],
 }
 
@@ -241,10 +344,13 @@ impl<'a> Slots<'a> {
 
 /// What an evaluation reads.
 pub struct Env<'a> {
+    /// The request.
     pub slots: Slots<'a>,
+    /// The bundle's constants, in runtime form.
     pub consts: &'a [Const],
     /// The instance's arguments: indices into `consts`.
     pub args: &'a [u32],
+    /// The bundle's regular expressions, compiled.
     pub regexes: &'a [regex::Regex],
 }
 
