@@ -18,6 +18,9 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MAX_BUNDLE_BYTES: usize = 256 << 20;
 /// Most attributes a schema may have (requests keep a presence bitset of this size).
 pub const MAX_ATTRS: usize = 256;
+/// Most entries in any one section of a bundle (constants, bodies, policies, the
+/// instructions of one body, the elements of one constant set).
+pub const MAX_SECTION: usize = 1 << 22;
 
 /// A compiled project.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -227,6 +230,21 @@ impl Bundle {
     /// and always terminates.
     pub fn verify(&self) -> Result<(), BundleError> {
         let s = &self.schema;
+        let sections = [
+            ("constants", self.consts.len()),
+            ("bodies", self.bodies.len()),
+            ("policies", self.policies.len()),
+            ("regular expressions", self.regexes.len()),
+            ("files", self.files.len()),
+        ];
+        for (what, n) in sections {
+            if n > MAX_SECTION {
+                return err(format!("the bundle has {n} {what}, more than the limit of {MAX_SECTION}"));
+            }
+        }
+        if self.consts.iter().any(|c| c.items.len() > MAX_SECTION) || self.bodies.iter().any(|b| b.code.len() > MAX_SECTION || b.rules.len() > MAX_SECTION) {
+            return err(format!("a bundle section is larger than the limit of {MAX_SECTION} entries"));
+        }
         if s.attrs.len() > MAX_ATTRS {
             return err(format!("the schema has {} attributes, more than the limit of {MAX_ATTRS}", s.attrs.len()));
         }

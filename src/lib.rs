@@ -43,6 +43,8 @@
 //! assert_eq!(rule, "platform/us only#2");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod bundle;
 pub mod check;
 pub mod compile;

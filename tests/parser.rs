@@ -152,3 +152,17 @@ fn parser_findings_from_the_formatter_work() {
     let text = format!("const x = r\"\\\"; const y = {}1{};", "(".repeat(200_000), ")".repeat(200_000));
     assert_eq!(first_code(&text), Some(Code::NestingTooDeep));
 }
+
+#[test]
+fn rule_count_limit_is_a_diagnostic_and_configurable() {
+    let rules: String = (0..50).map(|i| format!("permit when server.tier == {i};\n")).collect();
+    let text = format!("platform {{ policy \"p\" on instantiate {{ {rules} }} }}");
+    let mut s = Sources::new();
+    s.add("t.policy", text);
+    let tight = Limits { max_rules: 10, ..Limits::default() };
+    let c = check_sources(&s, Schema::standard().unwrap(), &tight);
+    assert_eq!(c.diagnostics.first().map(|d| d.code), Some(Code::FileTooLarge));
+    assert!(c.diagnostics[0].message.contains("50 rules, more than the limit of 10"));
+    let c = check_sources(&s, Schema::standard().unwrap(), &Limits::default());
+    assert!(!c.has_errors());
+}

@@ -51,6 +51,16 @@ pub fn check_some(sources: &Sources, ids: &[FileId], schema: Schema, limits: &Li
             Err(d) => diags.push(d),
         }
     }
+    let rules: usize = files.iter().map(|(_, f)| count_rules(f)).sum();
+    if rules > limits.max_rules {
+        let span = files.first().map(|(id, _)| Span::new(*id, 0, 0)).unwrap_or_default();
+        diags.push(
+            Diagnostic::new(Code::FileTooLarge, span, format!("the project has {rules} rules, more than the limit of {}", limits.max_rules))
+                .label("too many rules")
+                .help("raise the limit with `--max-rules` if this is intended"),
+        );
+        return Checked { program: None, diagnostics: diags };
+    }
     let mut checked = check_files(&files, schema);
     diags.append(&mut checked.diagnostics);
     diags.sort_by_key(|d| {
@@ -62,6 +72,28 @@ pub fn check_some(sources: &Sources, ids: &[FileId], schema: Schema, limits: &Li
     }
     checked.diagnostics = diags;
     checked
+}
+
+/// Rules written in a file (templates count once; every `use` counts as one more policy).
+fn count_rules(f: &PolicyFile) -> usize {
+    fn scope(b: &ScopeBlock) -> usize {
+        b.items
+            .iter()
+            .map(|i| match i {
+                ScopeItem::Policy(p) => p.rules.len(),
+                ScopeItem::Use(_) => 1,
+                ScopeItem::Scope(s) => scope(s),
+            })
+            .sum()
+    }
+    f.items
+        .iter()
+        .map(|i| match i {
+            Item::Template(t) => t.rules.len(),
+            Item::Scope(s) => scope(s),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Check parsed files as one project.

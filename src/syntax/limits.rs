@@ -16,11 +16,13 @@ pub struct Limits {
     pub max_set_len: usize,
     /// Longest string literal, in bytes.
     pub max_string_len: usize,
+    /// Most rules in one project (all files together).
+    pub max_rules: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_file_bytes: 4 << 20, max_depth: 64, max_set_len: 100_000, max_string_len: 64 << 10 }
+        Limits { max_file_bytes: 4 << 20, max_depth: 64, max_set_len: 100_000, max_string_len: 64 << 10, max_rules: 1_000_000 }
     }
 }
 

@@ -205,11 +205,11 @@ pub fn tenant_programs(t: &Tenant) -> [String; 3] {
 }
 
 impl PerTenant {
-    pub fn new(w: &Workload) -> PerTenant {
+    pub fn new(texts: &[(String, [String; 3])]) -> PerTenant {
         let compile = |p: &str| Program::compile(p).expect("cel compiles");
         let shared = Cel::new(&Workload { tenants: vec![] });
         PerTenant {
-            tenants: w.tenants.iter().map(|t| (t.domain.clone(), tenant_programs(t).map(|p| compile(&p)))).collect(),
+            tenants: texts.iter().map(|(d, t)| (d.clone(), [compile(&t[0]), compile(&t[1]), compile(&t[2])])).collect(),
             shared: [compile(PROGRAMS[3]), compile(PROGRAMS[4])],
             root: shared.root,
             pool: &[],

@@ -5,7 +5,8 @@
 //! decisions. See docs/PERFORMANCE.md, "Side by side with the peers".
 //!
 //! `cargo run --release -p peers -- [--tenants 1,100,1000,10000] [--requests N] [--reps R]
-//!  [--target-ms MS] [--only ENGINE,...] [--cap ENGINE=TENANTS,...]`
+//!  [--rounds K] [--target-ms MS] [--only ENGINE,...] [--cap ENGINE=TENANTS,...]`
+//! (`--help` lists the engines and the default caps).
 
 #[path = "../../workload.rs"]
 mod workload;
@@ -48,19 +49,38 @@ struct Args {
     tenants: Vec<usize>,
     requests: usize,
     reps: usize,
+    rounds: usize,
     target_ms: u64,
     only: Option<Vec<String>>,
     caps: HashMap<String, usize>,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: peers [--tenants 1,100,1000,10000] [--requests N] [--reps R] [--target-ms MS] [--only ENGINE,...] [--cap ENGINE=TENANTS,...]");
+    eprintln!(
+        "usage: peers [--tenants 1,100,1000,10000] [--requests N] [--reps R] [--rounds K] [--target-ms MS] [--only ENGINE,...] [--cap ENGINE=TENANTS,...]"
+    );
     eprintln!("engines: {}", ENGINES.join(", "));
+    eprintln!("--cap: above TENANTS, ENGINE runs reduced: {REDUCED_REQUESTS} requests checked, one round of {REDUCED_REPS} short repetitions");
+    eprintln!("default caps: {}", DEFAULT_CAPS.iter().map(|(e, n)| format!("{e}={n}")).collect::<Vec<_>>().join(","));
     std::process::exit(2)
 }
 
+/// Cedar with every tenant in one `PolicySet` evaluates all of them on every decision
+/// (~20 ms a decision at 10,000 tenants): above 1,000 tenants it runs reduced.
+const DEFAULT_CAPS: [(&str, usize); 1] = [("cedar-one", 1_000)];
+const REDUCED_REQUESTS: usize = 100;
+const REDUCED_REPS: usize = 3;
+
 fn args() -> Args {
-    let mut a = Args { tenants: vec![1, 100, 1_000, 10_000], requests: 1024, reps: 7, target_ms: 30, only: None, caps: HashMap::new() };
+    let mut a = Args {
+        tenants: vec![1, 100, 1_000, 10_000],
+        requests: 1024,
+        reps: 7,
+        rounds: 3,
+        target_ms: 30,
+        only: None,
+        caps: DEFAULT_CAPS.iter().map(|(e, n)| (e.to_string(), *n)).collect(),
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut val = || it.next().unwrap_or_else(|| usage());
@@ -68,6 +88,7 @@ fn args() -> Args {
             "--tenants" => a.tenants = val().split(',').map(|s| s.trim().parse().unwrap_or_else(|_| usage())).collect(),
             "--requests" => a.requests = val().parse().unwrap_or_else(|_| usage()),
             "--reps" => a.reps = val().parse().unwrap_or_else(|_| usage()),
+            "--rounds" => a.rounds = val().parse().unwrap_or_else(|_| usage()),
             "--target-ms" => a.target_ms = val().parse().unwrap_or_else(|_| usage()),
             "--only" => a.only = Some(val().split(',').map(String::from).collect()),
             "--cap" => {
@@ -79,7 +100,7 @@ fn args() -> Args {
             _ => usage(),
         }
     }
-    if a.requests == 0 || a.reps == 0 {
+    if a.requests == 0 || a.reps == 0 || a.rounds == 0 {
         usage()
     }
     a
@@ -88,31 +109,71 @@ fn args() -> Args {
 /// Engine ids, in table order.
 const ENGINES: [&str; 8] = ["baseline", "dictum", "cedar-per-tenant", "cedar-one", "rego-rvm", "rego-interp", "cel", "cel-per-tenant"];
 
+/// One round's timings of one engine.
+#[derive(Clone, Copy)]
+struct Times {
+    eval: Sample,
+    conv: Sample,
+    hooks: [Sample; 5],
+    /// 1-thread and 2-thread decisions per second (dictum and the baseline only).
+    mt: Option<(f64, f64)>,
+}
+
+/// A built engine, timed in rounds interleaved with the other engines (so a burst of load
+/// from other jobs on the machine does not fall on one engine only).
+trait Bench {
+    fn time(&mut self, n: usize, t: Timing) -> Times;
+}
+
+struct Timed<P: Peer> {
+    p: P,
+    mt: Option<fn(&P, usize, &Timing) -> (f64, f64)>,
+}
+
+impl<P: Peer> Bench for Timed<P> {
+    fn time(&mut self, n: usize, t: Timing) -> Times {
+        let p = &mut self.p;
+        // Round-robin over the hooks: 5 and the pool size (1,024) are coprime, so every
+        // (request, hook) pair comes up.
+        let eval = measure::time(t, |k| p.eval(HOOKS[(k % 5) as usize], k as usize % n));
+        let conv = measure::time(t, |k| p.convert_eval(HOOKS[(k % 5) as usize], k as usize % n));
+        let hooks = HOOKS.map(|h| measure::time(t, |k| p.eval(h, k as usize % n)));
+        let mt = self.mt.map(|f| f(&self.p, n, &t));
+        Times { eval, conv, hooks, mt }
+    }
+}
+
 struct Row {
     engine: &'static str,
     shape: String,
     build: Build,
-    eval: Sample,
-    conv: Sample,
-    hooks: [Sample; 5],
     checked: usize,
     agreed: usize,
+    /// Requests checked, if fewer than the pool (a capped engine).
+    reduced: Option<usize>,
+    bench: Box<dyn Bench>,
+    rounds: Vec<Times>,
 }
 
 fn mib(x: f64) -> String {
     if x.abs() < 0.05 { "0.0".into() } else { format!("{x:.1}") }
 }
 
-fn ns(s: &Sample) -> String {
-    if s.ns >= 100_000.0 {
-        format!("{:.0} µs", s.ns / 1e3)
-    } else if s.ns >= 10_000.0 {
-        format!("{:.1} µs", s.ns / 1e3)
-    } else if s.ns >= 100.0 {
-        format!("{:.0}", s.ns)
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 100_000.0 {
+        format!("{:.0} µs", ns / 1e3)
+    } else if ns >= 10_000.0 {
+        format!("{:.1} µs", ns / 1e3)
+    } else if ns >= 100.0 {
+        format!("{ns:.0}")
     } else {
-        format!("{:.1}", s.ns)
+        format!("{ns:.1}")
     }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
 }
 
 /// Check every request at every hook, on both paths, against the baseline. A disagreement
@@ -141,35 +202,24 @@ fn check<P: Peer>(name: &str, p: &mut P, base: &Baseline, pool: &[Req]) -> (usiz
     (checked, agreed)
 }
 
-fn time_engine<P: Peer>(p: &mut P, n: usize, t: Timing) -> (Sample, Sample, [Sample; 5]) {
-    // Round-robin over the hooks: 5 and the pool size are coprime, so every (request,
-    // hook) pair comes up.
-    let eval = measure::time(t, |k| p.eval(HOOKS[(k % 5) as usize], k as usize % n));
-    let conv = measure::time(t, |k| p.convert_eval(HOOKS[(k % 5) as usize], k as usize % n));
-    let hooks = HOOKS.map(|h| measure::time(t, |k| p.eval(h, k as usize % n)));
-    (eval, conv, hooks)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn run_engine<P: Peer>(
+/// Build (measured), convert the pool, check agreement; timing comes later, in rounds.
+fn add<P: Peer + 'static>(
     rows: &mut Vec<Row>,
     engine: &'static str,
     shape: String,
     built: (P, Build),
     base: &Baseline,
     pool: &'static [Req],
-    n: usize,
-    t: Timing,
-) -> P {
+    reduced: bool,
+    mt: Option<fn(&P, usize, &Timing) -> (f64, f64)>,
+) {
     let (mut p, build) = built;
-    eprintln!("  {engine}: built in {:.1} ms; checking {} requests", build.ms, pool.len());
+    let check_pool = if reduced { &pool[..pool.len().min(REDUCED_REQUESTS)] } else { pool };
+    eprintln!("  {engine}: built in {:.1} ms; checking {} requests", build.ms, check_pool.len());
     p.prepare(pool);
-    let (checked, agreed) = check(engine, &mut p, base, pool);
-    eprintln!("  {engine}: {agreed}/{checked} decisions agree; timing");
-    let (eval, conv, hooks) = time_engine(&mut p, n, t);
-    eprintln!("  {engine}: eval {} ns, convert+eval {} ns", ns(&eval), ns(&conv));
-    rows.push(Row { engine, shape, build, eval, conv, hooks, checked, agreed });
-    p
+    let (checked, agreed) = check(engine, &mut p, base, check_pool);
+    eprintln!("  {engine}: {agreed}/{checked} decisions agree");
+    rows.push(Row { engine, shape, build, checked, agreed, reduced: reduced.then_some(check_pool.len()), bench: Box::new(Timed { p, mt }), rounds: vec![] });
 }
 
 fn versions() -> Vec<(String, String)> {
@@ -180,7 +230,7 @@ fn versions() -> Vec<(String, String)> {
         if let Some(v) = line.strip_prefix("name = ") {
             name = v.trim_matches('"');
         } else if let Some(v) = line.strip_prefix("version = ")
-            && ["cedar-policy", "regorus", "cel-interpreter", "cel-parser", "cedar-policy-core"].contains(&name)
+            && ["dictum", "cedar-policy", "regorus", "cel-interpreter", "cel-parser", "cedar-policy-core"].contains(&name)
         {
             out.push((name.to_string(), v.trim_matches('"').to_string()));
         }
@@ -191,17 +241,16 @@ fn versions() -> Vec<(String, String)> {
 fn main() {
     let a = args();
     let t = Timing { reps: a.reps, target: Duration::from_millis(a.target_ms), min_iters: 64 };
+    let reduced_t = Timing { reps: REDUCED_REPS, target: Duration::from_millis(a.target_ms), min_iters: 8 };
     let wanted = |e: &str| a.only.as_ref().is_none_or(|o| o.iter().any(|x| x == e));
     println!("# dictum and its peers\n");
-    println!("command: `{}`", std::env::args().collect::<Vec<_>>().join(" "));
-    println!("machine: {} cores ({}), load average at start {}", measure::nproc(), measure::cpu_model(), measure::loadavg());
+    println!("command: `{}`\n", std::env::args().collect::<Vec<_>>().join(" "));
+    println!("machine: {} cores ({}); load average at start {}\n", measure::nproc(), measure::cpu_model(), measure::loadavg());
+    println!("crates: {}\n", versions().iter().map(|(n, v)| format!("{n} {v}")).collect::<Vec<_>>().join(", "));
     println!(
-        "crates: dictum {}, {}",
-        env!("CARGO_PKG_VERSION"),
-        versions().iter().map(|(n, v)| format!("{n} {v}")).collect::<Vec<_>>().join(", ")
-    );
-    println!(
-        "timing: median of {} repetitions, each calibrated to ~{} ms (at least {} decisions), requests cycling through a pool of {}, hooks round-robin",
+        "timing: per engine and measurement, {} rounds (interleaved across engines) of {} repetitions, each repetition calibrated to ~{} ms and at least {} decisions; \
+         reported: the median over rounds of each round's median. Requests cycle through a pool of {}; the eval and convert+eval columns go round-robin over the five hooks.",
+        a.rounds,
         t.reps,
         a.target_ms,
         t.min_iters,
@@ -214,117 +263,157 @@ fn main() {
         let base = Baseline::new(&w);
         let allow: Vec<String> =
             HOOKS.iter().map(|&h| format!("{} {}", h.name(), pool.iter().filter(|r| natives::Base::answer(&base, h, r)).count())).collect();
-        eprintln!("== {n_tenants} tenants: load average {}", measure::loadavg());
         let load_before = measure::loadavg();
-        let mut rows = vec![];
-        let mut capped = vec![];
-        let mut throughput = vec![];
-        let skip = |e: &str, capped: &mut Vec<String>| {
-            if !wanted(e) {
-                return true;
-            }
-            if let Some(&cap) = a.caps.get(e)
-                && n_tenants > cap
-            {
-                capped.push(format!("{e} (capped at {cap} tenants)"));
-                return true;
-            }
-            false
-        };
+        eprintln!("== {n_tenants} tenants: load average {load_before}");
+        let mut rows: Vec<Row> = vec![];
+        let reduced = |e: &str| a.caps.get(e).is_some_and(|&cap| n_tenants > cap);
 
-        // Inputs for each engine, made outside the timed builds: policy text, data text.
-        if !skip("baseline", &mut capped) {
-            let p = run_engine(&mut rows, "baseline", "hand-written Rust: `HashMap` domain -> tenant".into(), measure::build(|| natives::Base::new(&w)), &base, pool, n, t);
-            throughput.push(("baseline", mt(&p.b, n, &t, |b, h, r| natives::Base::answer(b, h, r), pool)));
+        // Each engine's inputs (policy text, data text) are made before its timed build.
+        if wanted("baseline") {
+            let built = measure::build(|| natives::Base::new(&w));
+            add(&mut rows, "baseline", "hand-written Rust: `HashMap` domain -> tenant".into(), built, &base, pool, reduced("baseline"), Some(mt_baseline));
         }
-        if !skip("dictum", &mut capped) {
-            let src = workload::dictum_source(&w);
-            let p = run_engine(&mut rows, "dictum", "templates, one instance set per tenant; typed builder".into(), measure::build(|| natives::Dictum::new(&src)), &base, pool, n, t);
-            throughput.push(("dictum", mt_dictum(&p, n, &t)));
+        if wanted("dictum") {
+            let files = natives::split_source(&workload::dictum_source(&w));
+            let shape = format!("templates, an instance set per tenant ({} files); typed builder", files.len());
+            let built = measure::build(|| natives::Dictum::new(&files));
+            add(&mut rows, "dictum", shape, built, &base, pool, reduced("dictum"), Some(mt_dictum));
         }
-        if !skip("cedar-per-tenant", &mut capped) {
+        if wanted("cedar-per-tenant") {
             let texts = cedar::texts_per_tenant(&w);
-            run_engine(&mut rows, "cedar-per-tenant", "`HashMap` domain -> tenant's `PolicySet` per hook".into(), measure::build(|| cedar::PerTenant::new(&texts)), &base, pool, n, t);
+            let built = measure::build(|| cedar::PerTenant::new(&texts));
+            add(&mut rows, "cedar-per-tenant", "`HashMap` domain -> the tenant's `PolicySet` per hook".into(), built, &base, pool, reduced("cedar-per-tenant"), None);
         }
-        if !skip("cedar-one", &mut capped) {
+        if wanted("cedar-one") {
             let texts = cedar::texts_one(&w);
             let built = measure::build(|| cedar::One::new(&texts));
             let shape = format!("one `PolicySet` per hook, all tenants ({} policies)", built.0.policies());
-            run_engine(&mut rows, "cedar-one", shape, built, &base, pool, n, t);
+            add(&mut rows, "cedar-one", shape, built, &base, pool, reduced("cedar-one"), None);
         }
-        if !skip("rego-rvm", &mut capped) {
+        if wanted("rego-rvm") {
             let (policy, data) = (rego::policy(), rego::data_json(&w));
-            run_engine(&mut rows, "rego-rvm", "shared rules, tenants in `data`; RVM bytecode".into(), measure::build(|| rego::Rvm::new(&policy, &data)), &base, pool, n, t);
+            let built = measure::build(|| rego::Rvm::new(&policy, &data));
+            add(&mut rows, "rego-rvm", "shared rules, tenants in `data`; RVM bytecode".into(), built, &base, pool, reduced("rego-rvm"), None);
         }
-        if !skip("rego-interp", &mut capped) {
+        if wanted("rego-interp") {
             let (policy, data) = (rego::policy(), rego::data_json(&w));
-            run_engine(&mut rows, "rego-interp", "shared rules, tenants in `data`; interpreter".into(), measure::build(|| rego::Interp::new(&policy, &data)), &base, pool, n, t);
+            let built = measure::build(|| rego::Interp::new(&policy, &data));
+            add(&mut rows, "rego-interp", "shared rules, tenants in `data`; interpreter".into(), built, &base, pool, reduced("rego-interp"), None);
         }
-        if !skip("cel", &mut capped) {
-            run_engine(&mut rows, "cel", "program per hook; tenant map bound per request".into(), measure::build(|| cel::Cel::new(&w)), &base, pool, n, t);
+        if wanted("cel") {
+            let built = measure::build(|| cel::Cel::new(&w));
+            add(&mut rows, "cel", "a program per hook; the tenant's map bound per request".into(), built, &base, pool, reduced("cel"), None);
         }
-        if !skip("cel-per-tenant", &mut capped) {
-            run_engine(&mut rows, "cel-per-tenant", "programs per tenant, constants inlined".into(), measure::build(|| cel::PerTenant::new(&w)), &base, pool, n, t);
+        if wanted("cel-per-tenant") {
+            let texts: Vec<(String, [String; 3])> = w.tenants.iter().map(|t| (t.domain.clone(), cel::tenant_programs(t))).collect();
+            let built = measure::build(|| cel::PerTenant::new(&texts));
+            add(&mut rows, "cel-per-tenant", "programs per tenant, constants inlined".into(), built, &base, pool, reduced("cel-per-tenant"), None);
         }
 
-        println!("\n### {n_tenants} tenant{}\n", if n_tenants == 1 { "" } else { "s" });
-        println!("load average: {load_before} before, {} after; baseline allows per hook over {} requests: {}\n", measure::loadavg(), pool.len(), allow.join(", "));
-        println!("| engine | shape | compile/load ms | eval ns | convert+eval ns | heap MiB (peak in build) | RSS Δ MiB (peak in build) | agreement |");
-        println!("|---|---|---:|---:|---:|---:|---:|---|");
-        for r in &rows {
-            println!(
-                "| {} | {} | {:.1} | {} | {} | {} ({}) | {} ({}) | {}/{} |",
-                r.engine,
-                r.shape,
-                r.build.ms,
-                ns(&r.eval),
-                ns(&r.conv),
-                mib(r.build.heap),
-                mib(r.build.heap_peak),
-                mib(r.build.rss),
-                mib(r.build.rss_peak),
-                r.agreed,
-                r.checked
-            );
-        }
-        for c in &capped {
-            println!("\nnot run at this scale: {c}");
-        }
-        println!("\neval ns per hook (median; iterations per repetition in brackets where below one pass over the pool):\n");
-        println!("| engine | {} |", HOOKS.map(|h| h.name()).join(" | "));
-        println!("|---|{}", "---:|".repeat(5));
-        for r in &rows {
-            let cell = |s: &Sample| if (s.iters as usize) < n { format!("{} [{}]", ns(s), s.iters) } else { ns(s) };
-            println!("| {} | {} |", r.engine, r.hooks.iter().map(cell).collect::<Vec<_>>().join(" | "));
-        }
-        let spread = rows.iter().map(|r| r.eval.spread.max(r.conv.spread)).fold(0.0, f64::max);
-        println!("\nlargest spread (max-min)/median among the repetitions of eval and convert+eval: {:.0}%", spread * 100.0);
-        if !throughput.is_empty() {
-            println!("\nthroughput, one shared engine, eval on prebuilt requests, hooks round-robin (M decisions/s):\n");
-            println!("| engine | 1 thread | 2 threads | 2 threads / 1 thread |");
-            println!("|---|---:|---:|---:|");
-            for (e, (one, two)) in &throughput {
-                println!("| {e} | {:.1} | {:.1} | {:.2} |", one / 1e6, two / 1e6, two / one);
+        for round in 0..a.rounds {
+            eprintln!("  round {} of {}: load average {}", round + 1, a.rounds, measure::loadavg());
+            for r in rows.iter_mut() {
+                if r.reduced.is_some() && round > 0 {
+                    continue;
+                }
+                let times = r.bench.time(n, if r.reduced.is_some() { reduced_t } else { t });
+                eprintln!("    {}: eval {} ns, convert+eval {} ns", r.engine, fmt_ns(times.eval.ns), fmt_ns(times.conv.ns));
+                r.rounds.push(times);
             }
+        }
+        report(n_tenants, &load_before, &allow, pool.len(), n, &rows);
+    }
+}
+
+fn report(n_tenants: usize, load_before: &str, allow: &[String], checked: usize, n: usize, rows: &[Row]) {
+    let med = |r: &Row, f: &dyn Fn(&Times) -> f64| median(r.rounds.iter().map(f).collect());
+    println!("\n### {n_tenants} tenant{}\n", if n_tenants == 1 { "" } else { "s" });
+    println!(
+        "Load average {load_before} before, {} after. The baseline allows, over the {checked} requests: {}.\n",
+        measure::loadavg(),
+        allow.join(", ")
+    );
+    println!("| engine | shape | compile/load ms | eval ns | convert+eval ns | heap MiB (peak in build) | RSS Δ MiB (peak in build) | agreement |");
+    println!("|---|---|---:|---:|---:|---:|---:|---|");
+    for r in rows {
+        let mark = if r.reduced.is_some() { " ¹" } else { "" };
+        println!(
+            "| {}{mark} | {} | {:.1} | {} | {} | {} ({}) | {} ({}) | {}/{} |",
+            r.engine,
+            r.shape,
+            r.build.ms,
+            fmt_ns(med(r, &|t| t.eval.ns)),
+            fmt_ns(med(r, &|t| t.conv.ns)),
+            mib(r.build.heap),
+            mib(r.build.heap_peak),
+            mib(r.build.rss),
+            mib(r.build.rss_peak),
+            r.agreed,
+            r.checked
+        );
+    }
+    for r in rows.iter().filter(|r| r.reduced.is_some()) {
+        println!(
+            "\n¹ {} is capped at this scale: {} requests checked ({} decisions), one round of {REDUCED_REPS} repetitions of at least 8 decisions each.",
+            r.engine,
+            r.reduced.unwrap_or(0),
+            r.checked
+        );
+    }
+    println!("\nEval ns per hook (median; where a repetition was shorter than one pass over the {n} requests, its length is in brackets):\n");
+    println!("| engine | {} |", HOOKS.map(|h| h.name()).join(" | "));
+    println!("|---|{}", "---:|".repeat(5));
+    for r in rows {
+        let cells: Vec<String> = (0..5)
+            .map(|h| {
+                let ns = fmt_ns(med(r, &|t| t.hooks[h].ns));
+                let iters = r.rounds.iter().map(|t| t.hooks[h].iters).min().unwrap_or(0);
+                if (iters as usize) < n { format!("{ns} [{iters}]") } else { ns }
+            })
+            .collect();
+        println!("| {} | {} |", r.engine, cells.join(" | "));
+    }
+    let spread = |f: &dyn Fn(&Times) -> f64| {
+        rows.iter()
+            .filter(|r| r.rounds.len() > 1)
+            .map(|r| {
+                let v: Vec<f64> = r.rounds.iter().map(f).collect();
+                let (lo, hi) = v.iter().fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+                (hi / lo, r.engine)
+            })
+            .fold((1.0, ""), |a, b| if b.0 > a.0 { b } else { a })
+    };
+    let (se, ee) = spread(&|t| t.eval.ns);
+    let (sc, ec) = spread(&|t| t.conv.ns);
+    println!("\nLargest ratio between the slowest and fastest round: eval {se:.2}x ({ee}), convert+eval {sc:.2}x ({ec}).");
+    let mt: Vec<_> = rows.iter().filter(|r| r.rounds.iter().any(|t| t.mt.is_some())).collect();
+    if !mt.is_empty() {
+        println!("\nThroughput with one engine shared by the threads, on prebuilt requests, hooks round-robin (million decisions/s):\n");
+        println!("| engine | 1 thread | 2 threads | 2 threads / 1 thread |");
+        println!("|---|---:|---:|---:|");
+        for r in mt {
+            let one = med(r, &|t| t.mt.map_or(0.0, |m| m.0));
+            let two = med(r, &|t| t.mt.map_or(0.0, |m| m.1));
+            println!("| {} | {:.1} | {:.1} | {:.2} |", r.engine, one / 1e6, two / 1e6, two / one);
         }
     }
 }
 
 /// Decisions per second with 1 and 2 threads sharing the baseline.
-fn mt<B: Sync>(b: &B, n: usize, t: &Timing, f: impl Fn(&B, Hook, &Req) -> bool + Sync, pool: &[Req]) -> (f64, f64) {
-    let one = |_: usize, k: u64| f(b, HOOKS[(k % 5) as usize], &pool[k as usize % n]);
-    let per = measure::time(*t, |k| one(0, k)).ns;
+fn mt_baseline(b: &natives::Base, n: usize, t: &Timing) -> (f64, f64) {
+    let pool = b.pool();
+    let f = |th: usize, k: u64| natives::Base::answer(&b.b, HOOKS[(k % 5) as usize], &pool[(k as usize + th * 512) % n]);
+    let per = measure::time(*t, |k| f(0, k)).ns;
     let iters = ((0.2e9 / per) as u64).max(1000);
-    let run = |threads| measure::throughput(threads, iters, t.reps, |th, k| f(b, HOOKS[(k % 5) as usize], &pool[(k as usize + th * 512) % n]));
-    (run(1), run(2))
+    (measure::throughput(1, iters, t.reps, f), measure::throughput(2, iters, t.reps, f))
 }
 
-/// Decisions per second with 1 and 2 threads sharing one dictum `Engine` (each decision
-/// goes through `Engine::decide`, which loads the current bundle atomically).
+/// Decisions per second with 1 and 2 threads sharing one dictum `Engine`: each decision
+/// goes through `Engine::decide`, which loads the current bundle atomically.
 fn mt_dictum(d: &natives::Dictum, n: usize, t: &Timing) -> (f64, f64) {
     let built = d.built();
-    let per = measure::time(*t, |k| d.answer(HOOKS[(k % 5) as usize], &built[k as usize % n])).ns;
+    let f = |th: usize, k: u64| d.answer_shared(HOOKS[(k % 5) as usize], &built[(k as usize + th * 512) % n]);
+    let per = measure::time(*t, |k| f(0, k)).ns;
     let iters = ((0.2e9 / per) as u64).max(1000);
-    let run = |threads| measure::throughput(threads, iters, t.reps, |th, k| d.answer(HOOKS[(k % 5) as usize], &built[(k as usize + th * 512) % n]));
-    (run(1), run(2))
+    (measure::throughput(1, iters, t.reps, f), measure::throughput(2, iters, t.reps, f))
 }

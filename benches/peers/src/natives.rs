@@ -3,7 +3,7 @@
 use crate::handles::Handles;
 use crate::workload::{Baseline, Req, Workload};
 use crate::Peer;
-use dictum::engine::{Engine, Request, Symbol};
+use dictum::engine::{Decision, Engine, Request, Snapshot, Symbol};
 use dictum::types::Hook;
 
 /// The hand-written baseline of workload.rs: a `HashMap` from domain to the tenant's
@@ -16,6 +16,10 @@ pub struct Base {
 impl Base {
     pub fn new(w: &Workload) -> Base {
         Base { b: Baseline::new(w), pool: &[] }
+    }
+
+    pub fn pool(&self) -> &'static [Req] {
+        self.pool
     }
 
     pub fn answer(b: &Baseline, hook: Hook, r: &Req) -> bool {
@@ -45,7 +49,11 @@ impl Peer for Base {
 /// compiled into one bundle; the engine indexes policies by `object.domain`. Requests are
 /// built with the allocation-free typed builder (benches/handles.rs).
 pub struct Dictum {
+    /// The shared engine (the two-thread runs decide through `Engine::decide`).
     pub engine: Engine,
+    /// A snapshot held by the single-threaded loops, as an embedding thread holds one
+    /// (benches/decide.rs does the same).
+    snap: Snapshot,
     aes: u32,
     client_ip: u64,
     handles: Option<Handles>,
@@ -61,27 +69,57 @@ pub struct Dictum {
     scratch: Option<Request<'static>>,
 }
 
+/// The workload's text as a deployment lays it out: the shared part (templates, constants,
+/// platform) in one file and the tenants' domain blocks in files of at most ~1 MiB. (At
+/// 10,000 tenants the single text is 7.8 MB, over dictum's 4 MiB per-file limit.)
+pub fn split_source(src: &str) -> Vec<(String, String)> {
+    let mut files = vec![];
+    let first = src.find("\ndomain \"").map_or(src.len(), |i| i + 1);
+    files.push(("platform.policy".to_string(), src[..first].to_string()));
+    let mut rest = &src[first..];
+    while !rest.is_empty() {
+        let mut cut = rest.len();
+        if cut > 1 << 20 {
+            cut = rest[..1 << 20].rfind("\ndomain \"").map_or(rest.len(), |i| i + 1);
+        }
+        files.push((format!("tenants-{}.policy", files.len()), rest[..cut].to_string()));
+        rest = &rest[cut..];
+    }
+    files
+}
+
 impl Dictum {
-    pub fn new(source: &str) -> Dictum {
-        let engine = Engine::from_sources(&[("workload.policy", source)]).expect("dictum compiles the workload");
+    pub fn new(files: &[(String, String)]) -> Dictum {
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let engine = Engine::from_sources(&files).expect("dictum compiles the workload");
         let snap = engine.snapshot();
         let schema = snap.schema();
         let cipher = schema.enum_named(dictum::schema::CIPHER_ENUM).expect("cipher enum");
         let aes = schema.enum_value(cipher, "aes_256_gcm").expect("aes_256_gcm");
         let field = schema.enum_named(dictum::schema::LOG_FIELD_ENUM).expect("log_field enum");
         let client_ip = 1u64 << schema.enum_value(field, "client_ip").expect("client_ip");
-        Dictum { engine, aes, client_ip, handles: None, pool: &[], roles: vec![], tags: vec![], syms: vec![], built: vec![], scratch: None }
+        Dictum { engine, snap, aes, client_ip, handles: None, pool: &[], roles: vec![], tags: vec![], syms: vec![], built: vec![], scratch: None }
     }
 
     /// The workload's answer from a decision: allow/deny, AES or not, client IP in clear.
     #[inline]
-    pub fn answer(&self, hook: Hook, req: &Request<'_>) -> bool {
-        let d = self.engine.decide(hook, req);
+    fn answer_of(&self, hook: Hook, d: Decision) -> bool {
         match hook {
             Hook::Encrypt => d.cipher == Some(self.aes),
             Hook::Log => d.record & self.client_ip != 0 && d.redact & self.client_ip == 0,
             _ => d.is_allow(),
         }
+    }
+
+    #[inline]
+    pub fn answer(&self, hook: Hook, req: &Request<'_>) -> bool {
+        self.answer_of(hook, self.snap.decide(hook, req))
+    }
+
+    /// Through the shared `Engine` (an atomic load of the current bundle per decision).
+    #[inline]
+    pub fn answer_shared(&self, hook: Hook, req: &Request<'_>) -> bool {
+        self.answer_of(hook, self.engine.decide(hook, req))
     }
 
     pub fn built(&self) -> &[Request<'static>] {

@@ -21,6 +21,12 @@ pub struct LimitArgs {
     /// Deepest accepted nesting in an expression
     #[arg(long, value_name = "N")]
     pub max_depth: Option<usize>,
+    /// Most rules accepted in one project
+    #[arg(long, value_name = "N")]
+    pub max_rules: Option<usize>,
+    /// Most elements accepted in one set literal
+    #[arg(long, value_name = "N")]
+    pub max_set_len: Option<usize>,
 }
 
 impl LimitArgs {
@@ -31,6 +37,12 @@ impl LimitArgs {
         }
         if let Some(n) = self.max_depth {
             l.max_depth = n;
+        }
+        if let Some(n) = self.max_rules {
+            l.max_rules = n;
+        }
+        if let Some(n) = self.max_set_len {
+            l.max_set_len = n;
         }
         l
     }
