@@ -1,6 +1,7 @@
 //! Criterion benchmarks: decision latency per hook at 1 to 10,000 tenants (hits and misses),
 //! request building (typed builder and JSON), compile and load time, and the hand-written
 //! baseline on the same requests. Run: `cargo bench --bench decide`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 #[path = "workload.rs"]
 mod workload;

@@ -6,6 +6,7 @@
 //! Arguments: hook, tenants, mode (`eval`, `build+eval`, `baseline`, `setup`), iterations.
 //! `setup` does everything but the loop, so (mode - setup) / iterations is the cost of
 //! one decision.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 #[path = "../benches/workload.rs"]
 mod workload;

@@ -1,5 +1,6 @@
 //! No heap allocation while deciding, nor while filling a request with the typed builder:
 //! a counting global allocator watches both.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 use dictum::engine::Engine;
 use dictum::types::Hook;

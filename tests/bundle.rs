@@ -1,5 +1,6 @@
 //! Bundles: round trip, and rejection of every kind of damage: truncation at every byte
 //! offset, random bit flips, and hand-crafted out-of-range operands. Never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! End-to-end tests of the `dictum` binary: exit codes, human and JSON output.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 mod common;
 

@@ -15,6 +15,7 @@
 //! The base requests are placed on Wednesday 2026-03-11 at 10:15 UTC: inside the bank's
 //! trading hours, the agency's review hours, the games season (after its beta week) and
 //! outside the studio's maintenance hour.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! the diagnostics (code, position, underlined text, message, labels, help, and the
 //! rendered report) must equal `CODE_name.expected`, and one of them must carry CODE.
 //! `DICTUM_BLESS=1 cargo test --test diagnostics` rewrites the golden files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Differential testing: random well-typed policies and random requests; the compiled
 //! bytecode (engine) and the reference interpreter must agree on every decision, and a
 //! well-typed policy never produces a runtime error.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 use dictum::check::check_sources;
 use dictum::check::program::Outcome;

@@ -1,6 +1,7 @@
 //! Golden bytecode listings: each `tests/disasm/NAME.policy` compiles to the listing in
 //! `NAME.disasm` (`DICTUM_BLESS=1 cargo test --test disasm` regenerates them). They show
 //! what the optimiser did; a change to code generation shows up here first.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 mod common;
 

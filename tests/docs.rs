@@ -1,5 +1,6 @@
 //! The examples in the documentation are real: every ```dictum block of README.md and
 //! docs/*.md checks without errors or warnings.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The embedding API: concurrency, atomic swaps, request validation, fail-closed paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 use dictum::engine::{Engine, Reason, compile_sources};
 use dictum::schema::Schema;

@@ -3,6 +3,7 @@
 //! Tree and comment preservation are checked here independently of the formatter's own
 //! self-check: trees by their debug text with spans blanked out, comments by a small scanner
 //! of its own.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 mod common;
 

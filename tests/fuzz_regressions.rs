@@ -17,6 +17,7 @@
 //!
 //! Each case runs under `catch_unwind`, and every failing case is reported, not just the
 //! first.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 use dictum::check::check_sources;
 use dictum::check::program::{Outcome, Program};

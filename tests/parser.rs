@@ -1,6 +1,7 @@
 //! The parser and checker never panic or overflow the stack, whatever the input: deep
 //! nesting, long chains, huge literals, random bytes and random token soups all end in a
 //! program or a diagnostic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 use dictum::check::check_sources;
 use dictum::error::Code;

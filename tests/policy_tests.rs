@@ -1,5 +1,6 @@
 //! `dictum test` end to end: results, formats, coverage, exit codes, and a broken policy in
 //! a copy of the library caught with a message a person understands.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
 mod common;
 

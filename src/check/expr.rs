@@ -524,7 +524,7 @@ impl Checker<'_> {
                     );
                     return None;
                 };
-                let Some(comp_enum) = self.schema.compartment_enum(lid) else { return None };
+                let comp_enum = self.schema.compartment_enum(lid)?;
                 let comp_ty = Type::Enum(comp_enum);
                 let mut bits = 0u64;
                 for item in items {

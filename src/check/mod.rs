@@ -25,11 +25,14 @@ use std::collections::HashMap;
 /// (errors and warnings) in file order.
 #[derive(Debug)]
 pub struct Checked {
+    /// The typed program; `None` if any diagnostic is an error.
     pub program: Option<Program>,
+    /// Errors and warnings, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Checked {
+    /// Whether any diagnostic is an error (then there is no program).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }

@@ -12,25 +12,34 @@ use serde::{Deserialize, Serialize};
 /// A checked project: every policy of every file, against one schema.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Program {
+    /// The schema checked against: the standard one, project extensions, and the lattices
+    /// the policy files declare.
     pub schema: Schema,
     /// Rule code. Each template has one body shared by all its instances; each plain policy
     /// has its own.
     pub bodies: Vec<Body>,
+    /// Every policy and template instance, in source order (files in the order given);
+    /// `compile::bundle_order` gives the order decisions use.
     pub policies: Vec<Policy>,
     /// The `test` blocks of the project, with their requests fully built.
     pub tests: Vec<TestCase>,
-    /// Every fixture's request, by name (JSON case tables start from them too).
+    /// Every fixture's request, by name, sorted by name (JSON case tables start from them
+    /// too). Values are by attribute slot, `None` absent.
     pub fixtures: Vec<(String, Vec<Option<Value>>)>,
 }
 
 /// A checked `test`: the hook, the whole request (fixture chain applied), what to expect.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestCase {
+    /// The test's name, unique in the project.
     pub name: String,
+    /// The hook decided.
     pub hook: Hook,
     /// Attribute values by slot; `None` is absent.
     pub request: Vec<Option<Value>>,
+    /// Every expectation; the test passes when all hold.
     pub expect: Vec<Expect>,
+    /// The test's name in the source, where failures point.
     pub span: Span,
     /// Where a test from a JSON case table comes from (`FILE#N`); `None` for `test` blocks.
     pub origin: Option<String>,
@@ -42,11 +51,12 @@ pub enum Expect {
     /// `expect allow|deny [by "RULE"];` RULE is a rule id (`domain "d"/name#2`), a policy
     /// name with a rule number (`name#2`), or a policy name (any of its rules).
     Outcome(Outcome, Option<String>),
-    /// `expect cipher NAME;`
+    /// `expect cipher NAME;` (index in the `cipher` enum).
     Cipher(u32),
-    /// `expect record {FIELDS};` the exact set of fields recorded in clear.
+    /// `expect record {FIELDS};` the exact set of fields recorded in clear (bit i: value i
+    /// of `log_field`).
     Record(u64),
-    /// `expect redact {FIELDS};` the exact set of redacted fields.
+    /// `expect redact {FIELDS};` the exact set of redacted fields (bits as for `Record`).
     Redact(u64),
 }
 
@@ -58,22 +68,32 @@ pub fn rule_matches(reference: &str, id: &str, policy: &str) -> bool {
 /// The rules of one policy or template, with the types of the parameters they read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Body {
+    /// The hook its rules are for.
     pub hook: Hook,
     /// The template's name, or `None` for a plain policy.
     pub template: Option<String>,
+    /// The template's parameters, name and type, in order (empty for a plain policy).
     pub params: Vec<(String, Type)>,
+    /// The rules, in source order: rule N of a rule id is the N-th, counting from 1.
     pub rules: Vec<CheckedRule>,
+    /// The policy or template declaration.
     pub span: Span,
 }
 
 /// One policy: a body, the arguments for its parameters, and the scope it applies in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
+    /// The policy's name; for a template instance, its `as` name or else the template's.
     pub name: String,
+    /// Where it applies.
     pub scope: Scope,
+    /// The hook it decides at.
     pub hook: Hook,
+    /// Its rules: an index into [`Program::bodies`].
     pub body: u32,
+    /// The template arguments, one per parameter of the body (empty for a plain policy).
     pub args: Vec<Value>,
+    /// The policy declaration, or the `use` that instantiated it.
     pub span: Span,
 }
 
@@ -84,15 +104,20 @@ impl Policy {
     }
 }
 
+/// Who wrote a policy: the operator, a domain's tenant, or an object's owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layer {
+    /// `platform { }`
     Platform,
+    /// `domain { }`, and its `class` and `tag` blocks.
     Domain,
+    /// `user { }` inside a domain.
     User,
 }
 
 impl Layer {
+    /// `platform`, `domain` or `user`.
     pub fn name(self) -> &'static str {
         match self {
             Layer::Platform => "platform",
@@ -105,13 +130,18 @@ impl Layer {
 /// Where a policy applies. `None` fields do not restrict.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Scope {
+    /// Applies when `object.domain` is this.
     pub domain: Option<String>,
+    /// Applies when `object.class` is this.
     pub class: Option<String>,
+    /// Applies when `object.tags` has this.
     pub tag: Option<String>,
+    /// Applies when `object.owner` is this.
     pub user: Option<String>,
 }
 
 impl Scope {
+    /// The layer of the policies written in this scope.
     pub fn layer(&self) -> Layer {
         if self.user.is_some() {
             Layer::User
@@ -163,10 +193,13 @@ impl std::fmt::Display for Scope {
     }
 }
 
+/// The outcome of a decision, or of a `default` rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// `allow`
     Allow,
+    /// `deny`
     Deny,
 }
 
@@ -191,29 +224,42 @@ pub enum Effect {
     Redact(Vec<u32>),
 }
 
+/// A checked rule: what it does and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckedRule {
+    /// What it does when it matches.
     pub effect: Effect,
     /// `None`: the rule has no `when` and always matches.
     pub cond: Option<TExpr>,
+    /// The whole rule, from its keyword.
     pub span: Span,
 }
 
 /// A typed expression.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TExpr {
+    /// What the expression is.
     pub kind: TKind,
+    /// Its type.
     pub ty: Type,
+    /// Where it was written.
     pub span: Span,
 }
 
+/// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CmpOp {
+    /// `==`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=` (dominance on lattice values)
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
 }
 
@@ -228,24 +274,34 @@ pub enum InKind {
     AnyNetwork,
 }
 
+/// An arithmetic operator; both saturate instead of overflowing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ArithOp {
+    /// `+`
     Add,
+    /// `-`
     Sub,
 }
 
 /// Accessors written as `.name` on a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Accessor {
+    /// `timestamp.weekday`
     Weekday,
+    /// `timestamp.time_of_day` (UTC)
     TimeOfDay,
+    /// `timestamp.hour`, 0 to 23 (UTC)
     Hour,
+    /// `.level` of a product lattice value
     Level,
+    /// `.compartments` of a product lattice value
     Compartments,
+    /// `set.size`
     Size,
 }
 
 impl Accessor {
+    /// The accessor as written after the dot.
     pub fn name(self) -> &'static str {
         match self {
             Accessor::Weekday => "weekday",
@@ -258,8 +314,10 @@ impl Accessor {
     }
 }
 
+/// The forms of a typed expression.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum TKind {
+    /// A value known when checking (literals and constants).
     Lit(Value),
     /// A required attribute, or an optional one the checker saw guarded.
     Attr(AttrId),
@@ -269,13 +327,19 @@ pub enum TKind {
     Param(u32),
     /// A quantifier variable, by nesting depth (0 is the outermost quantifier).
     Var(u32),
+    /// `not e`
     Not(Box<TExpr>),
+    /// `a and b`, evaluated left to right
     And(Box<TExpr>, Box<TExpr>),
+    /// `a or b`, evaluated left to right
     Or(Box<TExpr>, Box<TExpr>),
+    /// `a OP b`
     Cmp(CmpOp, Box<TExpr>, Box<TExpr>),
     /// `In(kind, element, collection)`
     In(InKind, Box<TExpr>, Box<TExpr>),
+    /// `a has any b`: the sets intersect
     HasAny(Box<TExpr>, Box<TExpr>),
+    /// `a has all b`: `a` contains every element of `b`
     HasAll(Box<TExpr>, Box<TExpr>),
     /// `text like pattern`
     Like(Box<TExpr>, Box<TExpr>),
@@ -283,14 +347,19 @@ pub enum TKind {
     Matches(Box<TExpr>, String),
     /// `name under domain` (or under a set of domains)
     Under(Box<TExpr>, Box<TExpr>),
+    /// `a + b`, `a - b`
     Arith(ArithOp, Box<TExpr>, Box<TExpr>),
+    /// `e.accessor`
     Field(Accessor, Box<TExpr>),
+    /// `lub(a, b)`: least upper bound
     Lub(Box<TExpr>, Box<TExpr>),
+    /// `glb(a, b)`: greatest lower bound
     Glb(Box<TExpr>, Box<TExpr>),
     /// `lattice(level, compartments)`: the compartments are a bitset known when checking.
     Label(Box<TExpr>, u64),
     /// A set literal with non-constant elements.
     Set(Vec<TExpr>),
+    /// `any|all x in SET: BODY`; the body reads the element as the innermost `Var`.
     Quant(Quantifier, Box<TExpr>, Box<TExpr>),
 }
 

@@ -460,7 +460,7 @@ pub enum SchemaItem {
         /// The whole declaration.
         span: Span,
     },
-    /// `actions HOOK { a, b }`: the actions policies of a hook may name.
+    /// `actions HOOK { a, b }`: the actions rules of an authorization hook may name.
     Actions {
         /// The hook, as written.
         hook: Ident,

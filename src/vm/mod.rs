@@ -747,7 +747,7 @@ fn set_contains(c: Val<'_>, e: Scalar<'_>) -> Result<bool, VmError> {
         },
         Val::ReqSet(s) => match (s, e) {
             // The common case, tags and roles: compare strings directly.
-            (SetView::Strs(items), Scalar::Str(x)) => items.iter().any(|i| *i == x),
+            (SetView::Strs(items), Scalar::Str(x)) => items.contains(&x),
             (SetView::Nums(items), Scalar::Num(x)) => items.contains(&x),
             (SetView::Ips(items), Scalar::Ip(x)) => items.contains(&x),
             _ => (0..s.len()).any(|i| s.get(i) == Some(e)),

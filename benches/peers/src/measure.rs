@@ -119,8 +119,6 @@ pub struct Sample {
     pub ns: f64,
     /// Iterations per repetition.
     pub iters: u64,
-    /// Spread of the repetitions: (max - min) / median.
-    pub spread: f64,
 }
 
 fn run<F: FnMut(u64) -> bool>(iters: u64, f: &mut F) -> Duration {
@@ -148,7 +146,7 @@ pub fn time<F: FnMut(u64) -> bool>(cfg: Timing, mut f: F) -> Sample {
     let mut ns: Vec<f64> = (0..cfg.reps).map(|_| run(iters, &mut f).as_secs_f64() * 1e9 / iters as f64).collect();
     ns.sort_by(|a, b| a.total_cmp(b));
     let med = ns[ns.len() / 2];
-    Sample { ns: med, iters, spread: (ns[ns.len() - 1] - ns[0]) / med }
+    Sample { ns: med, iters }
 }
 
 /// Decisions per second of `threads` threads sharing one engine, each running `iters`
