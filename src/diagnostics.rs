@@ -72,28 +72,46 @@ fn render_plain(d: &Diagnostic) -> String {
 /// A diagnostic as one JSON object, for editors and CI.
 #[derive(Serialize)]
 pub struct JsonDiagnostic<'a> {
+    /// The file of the primary label.
     pub file: &'a str,
+    /// Where the primary label starts: line, from 1.
     pub line: usize,
+    /// Where it starts: column in characters, from 1.
     pub column: usize,
+    /// Where it ends: line, from 1.
     pub end_line: usize,
+    /// Where it ends: column just past its last character, from 1.
     pub end_column: usize,
+    /// The stable code, e.g. `E0302`.
     pub code: &'static str,
+    /// `error` or `warning`.
     pub severity: Severity,
+    /// What is wrong.
     pub message: &'a str,
+    /// How to fix it, if known.
     pub help: Option<&'a str>,
+    /// Every label, the primary one first.
     pub labels: Vec<JsonLabel<'a>>,
 }
 
+/// One label of a [`JsonDiagnostic`], positions as there.
 #[derive(Serialize)]
 pub struct JsonLabel<'a> {
+    /// The file.
     pub file: &'a str,
+    /// Start line, from 1.
     pub line: usize,
+    /// Start column in characters, from 1.
     pub column: usize,
+    /// End line, from 1.
     pub end_line: usize,
+    /// End column, just past the last character, from 1.
     pub end_column: usize,
+    /// The label's note; may be empty.
     pub message: &'a str,
 }
 
+/// A diagnostic with its positions resolved to lines and columns, ready to serialise.
 pub fn to_json<'a>(sources: &'a Sources, d: &'a Diagnostic) -> JsonDiagnostic<'a> {
     let span = d.span();
     let (line, column) = sources.line_col(span.file, span.start);

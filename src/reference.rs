@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 /// What an expression may read.
 pub struct Env<'a> {
+    /// The schema the expression was checked against.
     pub schema: &'a Schema,
     /// The request's attributes, by [`AttrId`](crate::schema::AttrId); `None` when absent.
     pub attrs: &'a [Option<Value>],
@@ -264,10 +265,15 @@ pub use crate::vm::consts::{glob_match, is_under};
 /// rule position in the policy as written).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefDecision {
+    /// Allow or deny; at log, allow unless evaluation failed.
     pub outcome: Outcome,
+    /// The deciding rule; `None` when no rule decided (log, the built-in deny, an error).
     pub rule: Option<(usize, usize)>,
+    /// Encrypt: the chosen cipher (index in the `cipher` enum).
     pub cipher: Option<u32>,
+    /// Log: fields recorded in clear (bit i: value i of `log_field`), redacted ones removed.
     pub record: u64,
+    /// Log: fields redacted.
     pub redact: u64,
     /// Evaluation failed (a required attribute missing): the decision is deny.
     pub error: Option<EvalError>,

@@ -12,12 +12,16 @@ pub struct FileId(pub u32);
 /// A byte range `start..end` in one source file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Span {
+    /// The file.
     pub file: FileId,
+    /// Byte offset of the first byte.
     pub start: u32,
+    /// Byte offset just past the last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// A span from byte offsets; offsets beyond 4 GiB are clamped.
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
         Span { file, start: clamp_u32(start), end: clamp_u32(end) }
     }
@@ -27,6 +31,7 @@ impl Span {
         Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 
+    /// The byte range, for slicing the file's text.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -39,7 +44,9 @@ fn clamp_u32(n: usize) -> u32 {
 /// One loaded source file.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
+    /// The name diagnostics show: the path as given, or a label such as `us.policy`.
     pub name: String,
+    /// The whole text.
     pub text: String,
 }
 
@@ -50,20 +57,24 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// No files.
     pub fn new() -> Sources {
         Sources::default()
     }
 
+    /// Add a file; ids count from 0 in the order files are added.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let id = FileId(clamp_u32(self.files.len()));
         self.files.push(SourceFile { name: name.into(), text: text.into() });
         id
     }
 
+    /// The file with this id, if any.
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)
     }
 
+    /// The file's name, or `<unknown>` for an id not in the set.
     pub fn name(&self, id: FileId) -> &str {
         self.get(id).map_or("<unknown>", |f| f.name.as_str())
     }
@@ -87,14 +98,17 @@ impl Sources {
         (line, col)
     }
 
+    /// Every file with its id, in the order added.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files.iter().enumerate().map(|(i, f)| (FileId(clamp_u32(i)), f))
     }
 
+    /// How many files there are.
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    /// Whether there are no files.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

@@ -14,8 +14,11 @@ use std::collections::HashMap;
 /// The outcome of one test.
 #[derive(Clone, Debug)]
 pub struct TestResult {
+    /// The test's name.
     pub name: String,
+    /// The hook it decides at.
     pub hook: Hook,
+    /// The test's name in the source, where a failure points.
     pub span: Span,
     /// Each unmet expectation: (expected, actual), in words.
     pub failures: Vec<(String, String)>,
@@ -26,6 +29,7 @@ pub struct TestResult {
 }
 
 impl TestResult {
+    /// Whether every expectation held.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
@@ -34,20 +38,30 @@ impl TestResult {
 /// Coverage of one rule of one policy (instance).
 #[derive(Clone, Debug, Default)]
 pub struct RuleCoverage {
+    /// The rule id, `SCOPE/POLICY#N`.
     pub id: String,
+    /// The rule in the source.
     pub span: Span,
+    /// The rule has a `when`.
     pub has_condition: bool,
+    /// Some test evaluated the rule (its scope and action applied to the request).
     pub evaluated: bool,
+    /// In some test the rule matched.
     pub matched: bool,
+    /// In some test the rule was applicable but its condition was false.
     pub not_matched: bool,
+    /// The atomic conditions inside its `when`; none when the whole condition is one atom.
     pub conditions: Vec<ConditionCoverage>,
 }
 
 /// Coverage of one atomic condition (a comparison, test or quantifier) of a rule.
 #[derive(Clone, Debug)]
 pub struct ConditionCoverage {
+    /// The condition in the source.
     pub span: Span,
+    /// Some test evaluated it to true.
     pub seen_true: bool,
+    /// Some test evaluated it to false.
     pub seen_false: bool,
 }
 
@@ -57,6 +71,7 @@ impl RuleCoverage {
         (if self.has_condition { 2 } else { 1 }) + 2 * self.conditions.len()
     }
 
+    /// How many of the [`total`](Self::total) outcomes the tests produced.
     pub fn covered(&self) -> usize {
         let rule = if self.has_condition { usize::from(self.matched) + usize::from(self.not_matched) } else { usize::from(self.matched) };
         rule + self.conditions.iter().map(|c| usize::from(c.seen_true) + usize::from(c.seen_false)).sum::<usize>()
@@ -83,15 +98,19 @@ impl RuleCoverage {
 /// Everything `dictum test` reports.
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// One result per test run, in program order.
     pub results: Vec<TestResult>,
+    /// One entry per rule of every policy, in bundle order; `default` rules are left out.
     pub coverage: Vec<RuleCoverage>,
 }
 
 impl Report {
+    /// How many tests passed.
     pub fn passed(&self) -> usize {
         self.results.iter().filter(|r| r.passed()).count()
     }
 
+    /// How many tests failed.
     pub fn failed(&self) -> usize {
         self.results.len() - self.passed()
     }

@@ -10,31 +10,46 @@ pub struct EnumId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LatticeId(pub u32);
 
+/// The type of a value, attribute, parameter or expression.
 // Encoded flat (`TypeRepr`), so decoding a hostile bundle cannot recurse without bound.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "TypeRepr", try_from = "TypeRepr")]
 pub enum Type {
+    /// `bool`
     Bool,
+    /// `int`: 64-bit signed.
     Int,
+    /// `string`
     String,
+    /// `ip`: an IPv4 or IPv6 address.
     Ip,
+    /// `cidr`: a network.
     Cidr,
+    /// `timestamp`: seconds since the Unix epoch, UTC.
     Timestamp,
+    /// `duration`: whole seconds.
     Duration,
+    /// `time`: time of day, seconds since midnight UTC.
     Time,
+    /// `weekday`: `mon` (lowest) to `sun`.
     Weekday,
+    /// An enum of the schema.
     Enum(EnumId),
+    /// A lattice of the schema (total order or product).
     Lattice(LatticeId),
+    /// `set<T>`; never a set of sets.
     Set(Box<Type>),
     /// The element type of `{}`: fits any set.
     Never,
 }
 
 impl Type {
+    /// `set<t>`.
     pub fn set_of(t: Type) -> Type {
         Type::Set(Box::new(t))
     }
 
+    /// The element type of a set type; `None` for other types.
     pub fn element(&self) -> Option<&Type> {
         match self {
             Type::Set(t) => Some(t),
@@ -52,6 +67,7 @@ impl Type {
         }
     }
 
+    /// Whether `<`, `<=`, `>` and `>=` apply (on lattices, `<=` is dominance).
     pub fn is_ordered(&self) -> bool {
         matches!(self, Type::Int | Type::Timestamp | Type::Duration | Type::Time | Type::Weekday | Type::Lattice(_))
     }
@@ -114,22 +130,30 @@ impl TryFrom<TypeRepr> for Type {
     }
 }
 
+/// Weekday names as written in policies, by weekday value (`mon` is 0).
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// Hooks: the five points at which the runtime asks for a decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Hook {
+    /// May this object worker start, migrate to, or follow on this server? Allow or deny.
     Instantiate,
+    /// May this client talk to the object worker, and with which right? Allow or deny.
     Access,
+    /// May the object worker send data to this host or object? Allow or deny.
     Egress,
+    /// Which cipher must protect the object's data? One cipher, or deny.
     Encrypt,
+    /// Which request fields are recorded, which redacted?
     Log,
 }
 
 impl Hook {
+    /// Every hook, in index order.
     pub const ALL: [Hook; 5] = [Hook::Instantiate, Hook::Access, Hook::Egress, Hook::Encrypt, Hook::Log];
 
+    /// The hook's name as written in policies.
     pub fn name(self) -> &'static str {
         match self {
             Hook::Instantiate => "instantiate",
@@ -140,10 +164,12 @@ impl Hook {
         }
     }
 
+    /// The hook with this name; `None` if there is none.
     pub fn from_name(s: &str) -> Option<Hook> {
         Hook::ALL.into_iter().find(|h| h.name() == s)
     }
 
+    /// Position in [`Hook::ALL`], 0 to 4: the index of per-hook tables and bits.
     pub fn index(self) -> usize {
         self as usize
     }

@@ -10,12 +10,18 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+/// A value of any dictum type; its type is kept beside it, not in it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Value {
+    /// `true`, `false`
     Bool(bool),
+    /// A 64-bit integer.
     Int(i64),
+    /// A string.
     Str(String),
+    /// An IPv4 or IPv6 address.
     Ip(IpAddr),
+    /// A network.
     Cidr(ipnetwork::IpNetwork),
     /// Seconds since the Unix epoch, UTC.
     Timestamp(i64),
@@ -30,11 +36,18 @@ pub enum Value {
     /// Index of the level in its total-order lattice (0 is lowest).
     Level(u32),
     /// A product-lattice value: a level of the base lattice and a compartment bitset.
-    Label { level: u32, compartments: u64 },
+    Label {
+        /// Index of the level in the base lattice.
+        level: u32,
+        /// Bit i: compartment i of the lattice, as declared.
+        compartments: u64,
+    },
+    /// A finite set, ordered and without duplicates.
     Set(BTreeSet<Value>),
 }
 
 impl Value {
+    /// The boolean, if this is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -87,6 +100,7 @@ impl Value {
     }
 }
 
+/// A duration in seconds as written in policies, largest units first: `1h30m`, `0s`.
 pub fn format_duration(mut secs: i64) -> String {
     if secs == 0 {
         return "0s".into();

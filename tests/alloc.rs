@@ -2,6 +2,8 @@
 //! a counting global allocator watches both.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
+mod common;
+
 use dictum::engine::Engine;
 use dictum::types::Hook;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -40,19 +42,8 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn library_engine() -> Engine {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies");
-    let mut files = Vec::new();
-    let mut stack = vec![root];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "policy") {
-                files.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
-            }
-        }
-    }
+    let files: Vec<(String, String)> =
+        common::library_files().iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).unwrap())).collect();
     let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     Engine::from_sources(&refs).unwrap()
 }

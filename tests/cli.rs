@@ -4,26 +4,11 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn dictum(args: &[&str]) -> Output {
-    Command::new(common::dictum_bin()).args(args).env("NO_COLOR", "1").output().unwrap()
-}
+use common::{dictum, stderr, stdout};
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// A fresh directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("cli", name)
 }
 
 fn write(dir: &std::path::Path, name: &str, text: &[u8]) -> String {

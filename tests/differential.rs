@@ -3,6 +3,8 @@
 //! well-typed policy never produces a runtime error.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
 
+mod common;
+
 use dictum::check::check_sources;
 use dictum::check::program::Outcome;
 use dictum::engine::{Engine, Reason};
@@ -334,20 +336,7 @@ proptest! {
 #[test]
 fn agreement_on_the_policy_library() {
     // The real library, with random requests aimed at its tenants.
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies");
-    let mut files = Vec::new();
-    let mut stack = vec![root];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "policy") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = common::library_files();
     let text: String = files.iter().map(|f| std::fs::read_to_string(f).unwrap() + "\n").collect();
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 300, ..ProptestConfig::default() });
     let doms = &["bank.example", "agency.gov.example", "docs.example", "games.example"];

@@ -646,23 +646,10 @@ fn random_programs_are_varied() {
 
 // ---------------------------------------------------------------- the command
 
-fn dictum(args: &[&str]) -> Output {
-    Command::new(common::dictum_bin()).args(args).env("NO_COLOR", "1").output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{dictum, stderr, stdout};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fmt").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("fmt", name)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

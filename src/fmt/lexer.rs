@@ -51,9 +51,13 @@ fn block_comment(lex: &mut logos::Lexer<'_, Lexeme>) -> bool {
 /// What kind of significant token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// A keyword or name.
     Word,
+    /// A run starting with a digit: an integer, or a piece of an address, time or duration.
     Number,
+    /// A string literal, plain or raw, quotes included.
     Str,
+    /// One punctuation character.
     Punct,
     /// The end of the file; its comments are the ones after the last token.
     Eof,
@@ -86,8 +90,11 @@ impl Comment {
 /// A significant token: a byte range of the source and the comments before it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Token {
+    /// What kind of token.
     pub kind: Kind,
+    /// Byte offset of its first byte in the source.
     pub start: usize,
+    /// Byte offset just past its last byte.
     pub end: usize,
     /// The comments between the previous token and this one, in order.
     pub comments: Vec<Comment>,

@@ -23,6 +23,7 @@ const CONT: usize = 4;
 pub struct PrintError {
     /// Byte offset in the source where it happened.
     pub at: usize,
+    /// What went wrong, e.g. the token expected and the one found.
     pub what: String,
 }
 

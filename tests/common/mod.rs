@@ -42,3 +42,42 @@ pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
 pub fn dictum_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dictum"))
 }
+
+/// Run the real `dictum` binary, without colors.
+pub fn dictum(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(dictum_bin()).args(args).env("NO_COLOR", "1").output().unwrap()
+}
+
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A fresh, empty directory for one test, under the target directory.
+pub fn scratch(group: &str, name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(group).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Every `.policy` file of the policy library, sorted.
+pub fn library_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![repo().join("policies")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "policy") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}

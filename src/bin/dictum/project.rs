@@ -48,6 +48,22 @@ impl LimitArgs {
     }
 }
 
+/// What `check`, `compile` and `test` read: the policy paths, the schema, limits, colors.
+#[derive(Args, Clone, Debug)]
+pub struct Input {
+    /// Policy files or directories (searched recursively for `.policy` files)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// A schema file extending the standard schema
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Colors in human output
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Human,

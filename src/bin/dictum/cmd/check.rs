@@ -1,38 +1,28 @@
 //! `dictum check`: parse and type-check policies, report every diagnostic.
 
-use crate::project::{self, ColorChoice, Format, LimitArgs, plural};
+use crate::project::{self, Format, plural};
 use dictum::check::check_some;
 use dictum::source::Sources;
-use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Policy files or directories (searched recursively for `.policy` files)
-    #[arg(required = true, value_name = "PATH")]
-    paths: Vec<PathBuf>,
-    /// A schema file extending the standard schema
-    #[arg(long, value_name = "FILE")]
-    schema: Option<PathBuf>,
+    #[command(flatten)]
+    input: project::Input,
     /// Output format: `human` (to stderr) or `json` (one object per line, to stdout)
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
-    /// Colors in human output
-    #[arg(long, value_enum, default_value = "auto")]
-    color: ColorChoice,
-    #[command(flatten)]
-    limits: LimitArgs,
 }
 
 pub fn run(args: Args) -> u8 {
-    let limits = args.limits.limits();
+    let limits = args.input.limits.limits();
     let mut schema_sources = Sources::new();
     let mut diags = Vec::new();
-    let schema = match project::load_schema(args.schema.as_deref(), &mut schema_sources, &limits, &mut diags) {
+    let schema = match project::load_schema(args.input.schema.as_deref(), &mut schema_sources, &limits, &mut diags) {
         Ok(s) => s,
         Err(e) => return usage(&e.0),
     };
     if !diags.is_empty() {
-        let (errors, _) = project::report(&schema_sources, &diags, args.format, args.color.enabled());
+        let (errors, _) = project::report(&schema_sources, &diags, args.format, args.input.color.enabled());
         if errors > 0 {
             if args.format == Format::Human {
                 eprintln!("error: the schema has {}", plural(errors, "error"));
@@ -42,7 +32,7 @@ pub fn run(args: Args) -> u8 {
     }
     let mut sources = Sources::new();
     let mut load_diags = Vec::new();
-    let (n, ids) = match project::load_policies(&args.paths, &mut sources, &mut load_diags) {
+    let (n, ids) = match project::load_policies(&args.input.paths, &mut sources, &mut load_diags) {
         Ok(r) => r,
         Err(e) => return usage(&e.0),
     };
@@ -52,7 +42,7 @@ pub fn run(args: Args) -> u8 {
     let checked = check_some(&sources, &ids, schema, &limits);
     let mut all = load_diags;
     all.extend(checked.diagnostics);
-    let (errors, warnings) = project::report(&sources, &all, args.format, args.color.enabled());
+    let (errors, warnings) = project::report(&sources, &all, args.format, args.input.color.enabled());
     if args.format == Format::Human {
         let status = if errors > 0 { "failed" } else { "ok" };
         eprintln!("checked {}: {status}, {}, {}", plural(n, "file"), plural(errors, "error"), plural(warnings, "warning"));

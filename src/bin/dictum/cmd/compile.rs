@@ -1,32 +1,23 @@
 //! `dictum compile`: check, compile, write a bundle.
 
-use crate::project::{self, ColorChoice, Format, LimitArgs};
+use crate::project::{self, Format};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Policy files or directories (searched recursively for `.policy` files)
-    #[arg(required = true, value_name = "PATH")]
-    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    input: project::Input,
     /// Where to write the bundle
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
-    /// A schema file extending the standard schema
-    #[arg(long, value_name = "FILE")]
-    schema: Option<PathBuf>,
     /// Output format of diagnostics
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
-    /// Colors in human output
-    #[arg(long, value_enum, default_value = "auto")]
-    color: ColorChoice,
-    #[command(flatten)]
-    limits: LimitArgs,
 }
 
 pub fn run(args: Args) -> u8 {
-    let limits = args.limits.limits();
-    let (sources, program) = match project::check_paths(&args.paths, args.schema.as_deref(), &limits, args.format, args.color.enabled()) {
+    let limits = args.input.limits.limits();
+    let (sources, program) = match project::check_paths(&args.input.paths, args.input.schema.as_deref(), &limits, args.format, args.input.color.enabled()) {
         Ok(r) => r,
         Err(code) => return code,
     };

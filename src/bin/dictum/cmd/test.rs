@@ -1,7 +1,7 @@
 //! `dictum test`: run the `test` blocks of the policies (and `*.cases.json` tables), report
 //! like `cargo test`, as JUnit XML or JSON, and measure rule and condition coverage.
 
-use crate::project::{self, ColorChoice, Format as DiagFormat, LimitArgs, plural};
+use crate::project::{self, Format as DiagFormat, plural};
 use clap::ValueEnum;
 use dictum::check::program::{Expect, Outcome, Program, TestCase};
 use dictum::engine::Engine;
@@ -26,12 +26,8 @@ pub enum CoverageFormat {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Policy files or directories (searched recursively for `.policy` and `.cases.json` files)
-    #[arg(required = true, value_name = "PATH")]
-    paths: Vec<PathBuf>,
-    /// A schema file extending the standard schema
-    #[arg(long, value_name = "FILE")]
-    schema: Option<PathBuf>,
+    #[command(flatten)]
+    input: project::Input,
     /// Run only the tests whose name matches this regular expression
     #[arg(long, value_name = "REGEX")]
     filter: Option<String>,
@@ -50,11 +46,6 @@ pub struct Args {
     /// Succeed when no test is found (an error otherwise)
     #[arg(long)]
     allow_empty: bool,
-    /// Colors in diagnostics
-    #[arg(long, value_enum, default_value = "auto")]
-    color: ColorChoice,
-    #[command(flatten)]
-    limits: LimitArgs,
 }
 
 fn usage(msg: &str) -> u8 {
@@ -67,13 +58,13 @@ pub fn run(args: Args) -> u8 {
         Ok(f) => f,
         Err(e) => return usage(&format!("invalid --filter: {e}")),
     };
-    let limits = args.limits.limits();
+    let limits = args.input.limits.limits();
     // Compile errors are diagnostics, but `dictum test` exits 2 on them: nothing was tested.
-    let (sources, mut program) = match project::check_paths(&args.paths, args.schema.as_deref(), &limits, DiagFormat::Human, args.color.enabled()) {
+    let (sources, mut program) = match project::check_paths(&args.input.paths, args.input.schema.as_deref(), &limits, DiagFormat::Human, args.input.color.enabled()) {
         Ok(r) => r,
         Err(_) => return project::EXIT_USAGE,
     };
-    if let Err(e) = add_case_tables(&args.paths, &sources, &mut program) {
+    if let Err(e) = add_case_tables(&args.input.paths, &sources, &mut program) {
         return usage(&e);
     }
     let accept = |name: &str| filter.as_ref().is_none_or(|f| f.is_match(name));
