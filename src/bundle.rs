@@ -29,9 +29,14 @@ pub struct Bundle {
     pub dictum_version: String,
     /// FNV-1a hash of the source files, in path order.
     pub source_hash: u64,
+    /// The schema the policies were checked against; requests are built for it.
     pub schema: Schema,
+    /// The constant pool, each distinct (type, value) once: instruction operands and
+    /// template arguments index it.
     pub consts: Vec<ConstDef>,
+    /// The distinct `matches` patterns, indexed by the instructions; compiled on load.
     pub regexes: Vec<String>,
+    /// The code of every policy and template, indexed by [`PolicyMeta::body`].
     pub bodies: Vec<BodyCode>,
     /// In bundle order: platform policies first, then domain, then narrower scopes; source
     /// order within each (docs/LANGUAGE.md, "How decisions combine").
@@ -46,32 +51,47 @@ pub struct Bundle {
 /// A constant: one scalar, or a set of scalars. Flat, so decoding cannot recurse.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConstDef {
+    /// Its type (a set type for a set).
     pub ty: Type,
+    /// The one scalar, or the set's elements in ascending order.
     pub items: Vec<FlatScalar>,
     /// A set of strings used with `under`: also build its domain index.
     pub domains: bool,
 }
 
+/// One scalar of a constant, as encoded; the constant's type says how to read it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FlatScalar {
+    /// A `bool`.
     Bool(bool),
+    /// An `int`, timestamp, duration or time (seconds), weekday, enum value or lattice level.
     Num(i64),
+    /// A `string`.
     Str(String),
+    /// An address.
     Ip(IpAddr),
+    /// A network.
     Cidr(ipnetwork::IpNetwork),
+    /// A product lattice value: level index and compartment bitset.
     Label(u32, u64),
 }
 
 /// The code of one policy or template.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BodyCode {
+    /// The hook its rules are for.
     pub hook: Hook,
+    /// The template's name, or `None` for a plain policy.
     pub template: Option<String>,
+    /// The types of the template's parameters, in order.
     pub params: Vec<Type>,
+    /// The conditions of every rule, one after the other; each starts at its rule's `entry`.
     pub code: Vec<Instr>,
+    /// The rules kept after optimisation (dead and duplicate rules dropped), in source order.
     pub rules: Vec<RuleCode>,
     /// The deepest value stack any rule of this body uses.
     pub max_stack: u16,
+    /// The policy or template declaration.
     pub span: Span,
 }
 
@@ -80,6 +100,7 @@ pub struct BodyCode {
 pub struct RuleCode {
     /// Position of the rule in its policy as written (0-based), for rule ids.
     pub index: u16,
+    /// What the rule does when it matches.
     pub op: RuleOp,
     /// Bit i set: applies to action i of the `action` enum. All ones: any action.
     pub actions: u64,
@@ -87,33 +108,50 @@ pub struct RuleCode {
     pub entry: Option<u32>,
     /// Most instructions one evaluation of the condition executes.
     pub cost: u32,
+    /// The rule in the source.
     pub span: Span,
     /// 1-based line and column of the rule in its file, for messages.
     pub line: u32,
+    /// 1-based column, in characters.
     pub column: u32,
 }
 
+/// What a compiled rule does. Ciphers and log fields are indices into the `cipher` and
+/// `log_field` enums; bitsets set bit i for value i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RuleOp {
+    /// `permit`, for the rule's actions.
     Permit,
+    /// `forbid` at an authorization hook, for the rule's actions.
     Forbid,
+    /// `default allow|deny`.
     Default(Outcome),
+    /// `use CIPHER`.
     Use(u32),
     /// A bitset of ciphers; all ones forbids every cipher.
     ForbidCiphers(u64),
+    /// `default CIPHER`.
     DefaultCipher(u32),
+    /// `record FIELDS`, as a bitset.
     Record(u64),
+    /// `redact FIELDS`, as a bitset.
     Redact(u64),
 }
 
+/// A policy or template instance of the bundle: its name, where it applies, and its code.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PolicyMeta {
+    /// The policy's name (for an instance, its `as` name or the template's).
     pub name: String,
+    /// Where it applies.
     pub scope: Scope,
+    /// The hook it decides at.
     pub hook: Hook,
+    /// Its code: an index into [`Bundle::bodies`].
     pub body: u32,
     /// One constant index per parameter of the body.
     pub args: Vec<u32>,
+    /// The policy declaration, or the `use` that instantiated it.
     pub span: Span,
 }
 
@@ -127,6 +165,7 @@ pub struct HookCost {
 }
 
 impl HookCost {
+    /// Platform plus the largest domain: the bound for any one request.
     pub fn total(&self) -> u64 {
         self.platform + self.largest_domain
     }

@@ -3,7 +3,7 @@
 //! The pipeline, one module per stage: [`syntax`] (text to AST) -> [`check`] (names and
 //! types against the [`schema`]) -> [`compile`] (optimised bytecode in a [`bundle`]) ->
 //! [`vm`] (the evaluator) -> [`engine`] (the embedding API). [`diagnostics`] renders the
-//! plain [`error`] data the stages return; [`reference`] is the obvious interpreter the
+//! plain [`error`] data the stages return; [`reference`](mod@reference) is the obvious interpreter the
 //! compiled code is tested against.
 //!
 //! The whole pipeline, from text to a decision:

@@ -23,6 +23,9 @@ pub(super) struct Entry {
     pub actions: u64,
     pub op: RuleOp,
     pub spec: u8,
+    /// The policy's arguments: a range of `Loaded::args`, so evaluation does not touch the
+    /// policy's metadata.
+    pub args: (u32, u32),
     /// The condition as one test instruction (and whether it is negated), when it is that
     /// simple: evaluated without entering the interpreter loop.
     pub shortcut: Option<(crate::vm::Instr, bool)>,
@@ -75,9 +78,13 @@ pub(super) struct HookIndex {
 }
 
 /// Build the per-hook indices from a (verified) bundle.
-pub(super) fn build_index(bundle: &Bundle) -> [HookIndex; 5] {
+pub(super) fn build_index(bundle: &Bundle) -> ([HookIndex; 5], Vec<u32>) {
     let mut index: [HookIndex; 5] = Default::default();
+    let mut arena: Vec<u32> = Vec::new();
     for (pi, p) in bundle.policies.iter().enumerate() {
+        let start = u32::try_from(arena.len()).unwrap_or(u32::MAX);
+        arena.extend_from_slice(&p.args);
+        let args = (start, u32::try_from(arena.len()).unwrap_or(u32::MAX));
         let (Ok(policy), Some(hi), Some(body)) = (u32::try_from(pi), index.get_mut(p.hook.index()), bundle.bodies.get(p.body as usize)) else {
             continue;
         };
@@ -85,6 +92,7 @@ pub(super) fn build_index(bundle: &Bundle) -> [HookIndex; 5] {
         let mut rules = Rules::default();
         for (ri, r) in body.rules.iter().enumerate() {
             rules.push(Entry {
+                args,
                 shortcut: r.entry.and_then(|at| crate::vm::shortcut(&body.code, at)),
                 policy,
                 rule: u32::try_from(ri).unwrap_or(u32::MAX),
@@ -124,7 +132,7 @@ pub(super) fn build_index(bundle: &Bundle) -> [HookIndex; 5] {
             dr.narrow.retain(|(_, r)| !r.is_empty());
         }
     }
-    index
+    (index, arena)
 }
 
 impl Loaded {
@@ -207,7 +215,7 @@ impl Loaded {
         if e.entry == ALWAYS {
             return Ok(true);
         }
-        let args = self.bundle.policies.get(e.policy as usize).map(|p| p.args.as_slice()).ok_or(VmError::Malformed)?;
+        let args = self.args.get(e.args.0 as usize..e.args.1 as usize).ok_or(VmError::Malformed)?;
         let env = Env { slots, consts: &self.consts, args, regexes: &self.regexes };
         if let Some((instr, negate)) = &e.shortcut {
             return crate::vm::eval_shortcut(instr, *negate, &env);

@@ -1,6 +1,6 @@
 //! Stage 5: the embedding API. An [`Engine`] holds a verified, loaded bundle (swappable
 //! atomically while other threads evaluate); requests are built with resolved attribute
-//! handles; [`Snapshot::decide`] returns a [`Decision`] without allocating.
+//! handles; `Snapshot::decide` (through `Deref` to [`Loaded::decide`]) returns a [`Decision`] without allocating.
 //!
 //! See the crate documentation for a complete example.
 
@@ -153,6 +153,8 @@ pub struct Loaded {
     consts: Vec<Const>,
     regexes: Vec<regex::Regex>,
     index: [decide::HookIndex; 5],
+    /// Every policy's argument constants, end to end (`Entry::args` ranges into it).
+    args: Vec<u32>,
     /// Required attributes per hook, as presence bitsets.
     required: [[u64; MAX_ATTRS / 64]; 5],
     schema_fp: u64,
@@ -348,7 +350,7 @@ impl Loaded {
             .collect::<Result<Vec<_>, _>>()?;
         let schema = &bundle.schema;
         let slot = |e: &str, a: &str| schema.attr_named(e, a).map(|id| id.0);
-        let index = decide::build_index(&bundle);
+        let (index, args) = decide::build_index(&bundle);
         // Required: the non-optional attributes the hook's policies read.
         let mut required = [[0u64; MAX_ATTRS / 64]; 5];
         for (h, ids) in bundle.reads.iter().enumerate() {
@@ -371,6 +373,7 @@ impl Loaded {
             consts,
             regexes,
             index,
+            args,
             required,
             bundle,
         })

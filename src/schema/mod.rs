@@ -20,15 +20,19 @@ pub const STANDARD_SCHEMA: &str = include_str!("standard.schema");
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AttrId(pub u32);
 
+/// An entity of the request (`client`, `object`, ...): one JSON member of a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entity {
+    /// The entity's name.
     pub name: String,
     /// Hooks at which policies may name this entity (bit `1 << hook.index()`).
     pub hooks: u8,
+    /// Its attributes, in declaration order.
     pub attrs: Vec<AttrId>,
 }
 
 impl Entity {
+    /// Whether policies of `hook` may name this entity.
     pub fn available_at(&self, hook: Hook) -> bool {
         self.hooks & (1 << hook.index()) != 0
     }
@@ -37,38 +41,58 @@ impl Entity {
 /// One attribute of one entity, e.g. `client.ip`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attr {
+    /// The entity it belongs to: an index into [`Schema::entities`].
     pub entity: u32,
+    /// The attribute's name within its entity.
     pub name: String,
+    /// Its type.
     pub ty: Type,
+    /// Declared `name?: T`: a request may leave it out, and policies must test its presence.
     pub optional: bool,
 }
 
+/// An enum: a closed set of named values (`action`, `cipher`, `posture`, ...).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnumDef {
+    /// The enum's name (also its type name).
     pub name: String,
+    /// Its values; a value is its index here.
     pub values: Vec<String>,
 }
 
+/// The two shapes of lattice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LatticeShape {
     /// A total order, lowest level first.
     Levels(Vec<String>),
     /// A level of `base` with a set of compartments (at most 64).
-    Product { base: LatticeId, compartments: Vec<String> },
+    Product {
+        /// The total-order lattice supplying the levels.
+        base: LatticeId,
+        /// The compartment names, in order (bit i of a value is compartment i).
+        compartments: Vec<String>,
+    },
 }
 
+/// A lattice: a security order whose levels compare with `<=` (dominance).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatticeDef {
+    /// The lattice's name (also its type name).
     pub name: String,
+    /// Total order or product.
     pub shape: LatticeShape,
 }
 
 /// The effective schema of a project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
+    /// Every entity, in declaration order.
     pub entities: Vec<Entity>,
+    /// Every attribute of every entity, indexed by [`AttrId`].
     pub attrs: Vec<Attr>,
+    /// Every enum, indexed by [`EnumId`]; includes each product lattice's compartment enum.
     pub enums: Vec<EnumDef>,
+    /// Every lattice, indexed by [`LatticeId`].
     pub lattices: Vec<LatticeDef>,
     /// For each hook (by index), the values of the `action` enum valid there.
     pub actions: [Vec<u32>; 5],
@@ -76,9 +100,13 @@ pub struct Schema {
 
 const BUILTIN_TYPES: [&str; 10] = ["bool", "int", "string", "ip", "cidr", "timestamp", "duration", "time", "weekday", "set"];
 
-/// Enums the engine itself relies on; the standard schema declares them.
+/// The enum of request actions, which `permit` and `forbid` rules list. This enum,
+/// [`CIPHER_ENUM`] and [`LOG_FIELD_ENUM`] are the ones the engine itself relies on: the
+/// standard schema declares them, and each may have at most 64 values.
 pub const ACTION_ENUM: &str = "action";
+/// The enum of ciphers, which encrypt rules choose and forbid.
 pub const CIPHER_ENUM: &str = "cipher";
+/// The enum of log fields, which log rules record and redact.
 pub const LOG_FIELD_ENUM: &str = "log_field";
 
 impl Schema {
@@ -388,10 +416,12 @@ impl Schema {
         }
     }
 
+    /// The entity with this name, and its index.
     pub fn entity_named(&self, name: &str) -> Option<(usize, &Entity)> {
         self.entities.iter().enumerate().find(|(_, e)| e.name == name)
     }
 
+    /// The attribute with this id; `None` if out of range.
     pub fn attr(&self, id: AttrId) -> Option<&Attr> {
         self.attrs.get(id.0 as usize)
     }
@@ -410,18 +440,22 @@ impl Schema {
         }
     }
 
+    /// The enum with this name.
     pub fn enum_named(&self, name: &str) -> Option<EnumId> {
         self.enums.iter().position(|e| e.name == name).map(|i| EnumId(u32::try_from(i).unwrap_or(u32::MAX)))
     }
 
+    /// The enum with this id; `None` if out of range.
     pub fn enum_def(&self, id: EnumId) -> Option<&EnumDef> {
         self.enums.get(id.0 as usize)
     }
 
+    /// The lattice with this name.
     pub fn lattice_named(&self, name: &str) -> Option<LatticeId> {
         self.lattices.iter().position(|l| l.name == name).map(|i| LatticeId(u32::try_from(i).unwrap_or(u32::MAX)))
     }
 
+    /// The lattice with this id; `None` if out of range.
     pub fn lattice(&self, id: LatticeId) -> Option<&LatticeDef> {
         self.lattices.get(id.0 as usize)
     }

@@ -246,3 +246,181 @@ impl Peer for Interp {
         self.run(hook, input)
     }
 }
+
+/// The other shape: one package per tenant with its constants written into the rules
+/// (`package tenants.t3_example`), the shared rules and constants in `package platform`.
+/// An RVM program has at most 255 registers in its entry frame, one per entry point, so
+/// one program cannot hold the entry points of more than ~80 tenants: each tenant gets its
+/// own program (platform + tenant package) and its own `RegoVM`, selected by a `HashMap`
+/// lookup on the domain.
+pub fn per_tenant_policies(w: &Workload) -> Vec<(String, String)> {
+    let mut out = vec![(
+        "platform.rego".to_string(),
+        format!(
+            r#"package platform
+
+import rego.v1
+
+blocked_countries := {{{blocked}}}
+
+eu := {{{eu}}}
+
+levels := {{"unclassified": 0, "confidential": 1, "secret": 2, "top_secret": 3}}
+
+write_down if {{
+	input.target.kind == "object"
+	levels[input.object.clearance] > levels[input.target.clearance]
+}}
+
+under(name, domain) if name == domain
+
+under(name, domain) if endswith(name, concat("", [".", domain]))
+
+default encrypt := "chacha20_poly1305"
+
+encrypt := "aes_256_gcm" if "fips" in input.object.tags
+
+default record_client_ip := true
+
+record_client_ip := false if input.client.country in eu
+"#,
+            blocked = set(BLOCKED),
+            eu = set(EU)
+        ),
+    )];
+    let q = |v: &[String]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+    for t in &w.tenants {
+        out.push((
+            format!("{}.rego", t.domain),
+            format!(
+                r#"package tenants.{pkg}
+
+import rego.v1
+
+default instantiate := false
+
+instantiate if {{
+	input.server.country in {{{countries}}}
+	input.request.action in {{"start", "migrate"}}
+	input.server.tier <= 2
+}}
+
+default access := false
+
+access if {{
+	not input.client.country in data.platform.blocked_countries
+	from_office
+	access_permitted
+}}
+
+from_office if {{
+	some cidr in {{{nets}}}
+	net.cidr_contains(cidr, input.client.ip)
+}}
+
+access_permitted if {{
+	input.request.action == "read"
+	some role in input.user.roles
+	role in {{{readers}}}
+}}
+
+access_permitted if {{
+	input.request.action in {{"write", "modify"}}
+	{writer:?} in input.user.roles
+	"rw" in input.object.tags
+}}
+
+default egress := false
+
+egress if {{
+	input.request.action == "send"
+	not data.platform.write_down
+	name := lower(input.target.domain)
+	some domain in {{{egress}}}
+	data.platform.under(name, domain)
+}}
+"#,
+                pkg = package(&t.domain),
+                countries = q(&t.countries),
+                nets = q(&t.nets),
+                readers = q(&t.readers),
+                writer = t.writer,
+                egress = q(&t.egress)
+            ),
+        ));
+    }
+    out
+}
+
+fn package(domain: &str) -> String {
+    domain.replace(['.', '-'], "_")
+}
+
+pub struct RvmPerTenant {
+    /// Per tenant, a VM with its program: entry points instantiate, access, egress.
+    tenants: std::collections::HashMap<String, RegoVM>,
+    /// The platform package alone: entry points encrypt, record_client_ip.
+    platform: RegoVM,
+    pool: &'static [Req],
+    natives: Vec<Value>,
+}
+
+fn vm_for(files: &[&(String, String)], entries: &[String]) -> RegoVM {
+    let mut engine = Engine::new();
+    for (name, text) in files {
+        engine.add_policy(name.clone(), text.clone()).expect("rego parses");
+    }
+    let compiled = engine.compile_with_entrypoint(&entries[0].as_str().into()).expect("rego compiles");
+    let refs: Vec<&str> = entries.iter().map(String::as_str).collect();
+    let program = Compiler::compile_from_policy(&compiled, &refs).expect("rvm compiles");
+    let mut vm = RegoVM::new();
+    vm.load_program(program);
+    vm
+}
+
+impl RvmPerTenant {
+    /// `files[0]` is the platform package, then one file per tenant, in `domains` order.
+    pub fn new(files: &[(String, String)], domains: &[String]) -> RvmPerTenant {
+        let platform = vm_for(&[&files[0]], &["data.platform.encrypt".into(), "data.platform.record_client_ip".into()]);
+        let tenants = domains
+            .iter()
+            .zip(&files[1..])
+            .map(|(d, f)| (d.clone(), vm_for(&[&files[0], f], &["instantiate", "access", "egress"].map(|r| format!("data.tenants.{}.{r}", package(d))))))
+            .collect();
+        RvmPerTenant { tenants, platform, pool: &[], natives: vec![] }
+    }
+
+    #[inline]
+    fn run(&mut self, hook: Hook, domain: &str, input: Value) -> bool {
+        let (vm, entry) = match hook {
+            Hook::Encrypt => (&mut self.platform, 0),
+            Hook::Log => (&mut self.platform, 1),
+            _ => match self.tenants.get_mut(domain) {
+                Some(vm) => (vm, hook.index()),
+                None => return false,
+            },
+        };
+        vm.set_input(input);
+        match vm.execute_entry_point_by_index(entry) {
+            Ok(v) => answer(hook, &v),
+            Err(e) => panic!("rvm: {e}"),
+        }
+    }
+}
+
+impl Peer for RvmPerTenant {
+    fn prepare(&mut self, pool: &'static [Req]) {
+        self.pool = pool;
+        self.natives = pool.iter().map(convert).collect();
+    }
+    fn eval(&mut self, hook: Hook, i: usize) -> bool {
+        let input = self.natives[i].clone();
+        let pool = self.pool;
+        self.run(hook, &pool[i].domain, input)
+    }
+    fn convert_eval(&mut self, hook: Hook, i: usize) -> bool {
+        let pool = self.pool;
+        let r = &pool[i];
+        self.run(hook, &r.domain, convert(r))
+    }
+}
