@@ -32,8 +32,9 @@ fn leak(v: &[String]) -> Vec<&'static str> {
 
 fn scale(n: usize) -> Scale {
     let w = workload(n);
-    let src = workload::dictum_source(&w);
-    let engine = Engine::from_sources(&[("workload.policy", &src)]).unwrap();
+    let files = workload::dictum_files(&w);
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let engine = Engine::from_sources(&refs).unwrap();
     let reqs = requests(&w, 1024, 42);
     let roles = reqs.iter().map(|r| leak(&r.roles)).collect();
     let tags = reqs.iter().map(|r| leak(&r.tags)).collect();
@@ -121,11 +122,13 @@ fn compile_and_load(c: &mut Criterion) {
     let mut g = c.benchmark_group("compile");
     g.sample_size(10);
     for &n in &[1usize, 100, 1_000] {
-        let src = workload::dictum_source(&workload(n));
+        let files = workload::dictum_files(&workload(n));
+        let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
         g.bench_function(BenchmarkId::new("check+compile", n), |b| {
-            b.iter(|| black_box(dictum::engine::compile_sources(&[("w.policy", &src)], dictum::schema::Schema::standard().unwrap()).unwrap()))
+            b.iter(|| black_box(dictum::engine::compile_sources(&refs, dictum::schema::Schema::standard().unwrap()).unwrap()))
         });
-        let bytes = dictum::engine::compile_sources(&[("w.policy", &src)], dictum::schema::Schema::standard().unwrap()).unwrap().encode().unwrap();
+        let bytes = dictum::engine::compile_sources(&refs, dictum::schema::Schema::standard().unwrap()).unwrap().encode().unwrap();
+        eprintln!("bundle at {n} tenants: {} bytes ({} per tenant)", bytes.len(), bytes.len() / n);
         g.bench_function(BenchmarkId::new("load", n), |b| b.iter(|| black_box(Engine::from_bytes(black_box(&bytes)).unwrap())));
     }
     g.finish();

@@ -80,7 +80,22 @@ fn quoted(items: &[String]) -> String {
     items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The workload as dictum policies: shared templates, one instance set per tenant.
+/// The workload as policy files, as a deployment lays them out: the shared templates and
+/// platform rules, then the tenants in files of 500 (one file of 10,000 tenants would be
+/// larger than dictum's default 4 MiB file limit).
+pub fn dictum_files(w: &Workload) -> Vec<(String, String)> {
+    let all = dictum_source(w);
+    let cut = all.find("domain \"").unwrap_or(all.len());
+    let mut files = vec![("platform.policy".to_string(), all[..cut].to_string())];
+    let tenants: Vec<&str> = all[cut..].split_inclusive("}\n").collect();
+    for (i, chunk) in tenants.chunks(500).enumerate() {
+        files.push((format!("tenants-{i:03}.policy"), chunk.concat()));
+    }
+    files
+}
+
+/// The workload as dictum policies, in one text: shared templates, one instance set per
+/// tenant.
 pub fn dictum_source(w: &Workload) -> String {
     let mut s = String::from(
         r#"

@@ -24,7 +24,9 @@ fn main() {
     let mode = args.get(3).cloned().unwrap_or_else(|| "eval".into());
     let iters: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let w = workload::workload(n);
-    let engine = Engine::from_sources(&[("w.policy", &workload::dictum_source(&w))]).expect("compile");
+    let files = workload::dictum_files(&w);
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let engine = Engine::from_sources(&refs).expect("compile");
     let snap = engine.snapshot();
     let h = handles::Handles::new(&snap);
     let syms: Vec<_> = workload::requests(&w, 1024, 42).iter().map(|r| h.symbols(r)).collect();

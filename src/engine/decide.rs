@@ -31,28 +31,60 @@ pub(super) struct Entry {
     pub shortcut: Option<(crate::vm::Instr, bool)>,
 }
 
-/// The rules of one scope, split by what they do, each list in bundle order.
+/// The rules of one scope, split by what they do, each part in bundle order, all in one
+/// allocation (forbids, then permits, then defaults, then the rest).
 #[derive(Default, Debug)]
 pub(super) struct Rules {
-    pub forbid: Vec<Entry>,
-    pub permit: Vec<Entry>,
-    pub default: Vec<Entry>,
-    /// Encrypt and log rules.
-    pub other: Vec<Entry>,
+    entries: Vec<Entry>,
+    /// Where the permits, defaults and the rest start.
+    bounds: [usize; 3],
+    /// The four parts while the index is being built.
+    pending: [Vec<Entry>; 4],
 }
 
 impl Rules {
     fn push(&mut self, e: Entry) {
-        match e.op {
-            RuleOp::Forbid => self.forbid.push(e),
-            RuleOp::Permit => self.permit.push(e),
-            RuleOp::Default(_) => self.default.push(e),
-            _ => self.other.push(e),
+        let part = match e.op {
+            RuleOp::Forbid => 0,
+            RuleOp::Permit => 1,
+            RuleOp::Default(_) => 2,
+            _ => 3,
+        };
+        if let Some(p) = self.pending.get_mut(part) {
+            p.push(e);
         }
     }
 
+    /// Lay the parts end to end.
+    fn seal(&mut self) {
+        let [f, p, d, o] = std::mem::take(&mut self.pending);
+        self.bounds = [f.len(), f.len() + p.len(), f.len() + p.len() + d.len()];
+        self.entries = [f, p, d, o].concat();
+    }
+
+    fn part(&self, from: usize, to: usize) -> &[Entry] {
+        self.entries.get(from..to).unwrap_or(&[])
+    }
+
+    pub fn forbid(&self) -> &[Entry] {
+        self.part(0, self.bounds[0])
+    }
+
+    pub fn permit(&self) -> &[Entry] {
+        self.part(self.bounds[0], self.bounds[1])
+    }
+
+    pub fn defaults(&self) -> &[Entry] {
+        self.part(self.bounds[1], self.bounds[2])
+    }
+
+    /// Encrypt and log rules.
+    pub fn other(&self) -> &[Entry] {
+        self.part(self.bounds[2], self.entries.len())
+    }
+
     fn is_empty(&self) -> bool {
-        self.forbid.is_empty() && self.permit.is_empty() && self.default.is_empty() && self.other.is_empty()
+        self.entries.is_empty()
     }
 }
 
@@ -120,15 +152,19 @@ pub(super) fn build_index(bundle: &Bundle) -> ([HookIndex; 5], Vec<u32>) {
                 }
             }
         };
-        for list in [rules.forbid, rules.permit, rules.default, rules.other] {
+        for list in std::mem::take(&mut rules.pending) {
             for e in list {
                 target.push(e);
             }
         }
     }
-    // Narrow scopes are checked in bundle order, which `push` kept; empty ones cost nothing.
     for hi in &mut index {
+        hi.platform.seal();
         for dr in hi.domains.values_mut() {
+            dr.domain.seal();
+            dr.narrow.iter_mut().for_each(|(_, r)| r.seal());
+            dr.users.values_mut().for_each(Rules::seal);
+            // Narrow scopes are checked in bundle order, which `push` kept; drop empty ones.
             dr.narrow.retain(|(_, r)| !r.is_empty());
         }
     }
@@ -235,7 +271,7 @@ impl Loaded {
                 for (list, outcome) in [(0, Outcome::Deny), (1, Outcome::Allow)] {
                     let mut hit: Option<&Entry> = None;
                     self.each_set(&sets, slots, |rs| {
-                        for e in if list == 0 { &rs.forbid } else { &rs.permit } {
+                        for e in if list == 0 { rs.forbid() } else { rs.permit() } {
                             if e.actions & action != 0 && self.holds(e, slots)? {
                                 hit = Some(e);
                                 return Ok(true);
@@ -253,7 +289,7 @@ impl Loaded {
                 // 3. The most specific default; deny wins a tie.
                 let mut best: Option<(u8, Outcome, &Entry)> = None;
                 self.each_set(&sets, slots, |rs| {
-                    for e in &rs.default {
+                    for e in rs.defaults() {
                         let RuleOp::Default(o) = e.op else { continue };
                         let better = match best {
                             None => true,
@@ -275,7 +311,7 @@ impl Loaded {
             Hook::Encrypt => {
                 let mut forbidden = 0u64;
                 self.each_set(&sets, slots, |rs| {
-                    for e in &rs.other {
+                    for e in rs.other() {
                         if let RuleOp::ForbidCiphers(m) = e.op
                             && m & !forbidden != 0
                             && self.holds(e, slots)?
@@ -288,7 +324,7 @@ impl Loaded {
                 // Any allowed `use` beats any default; then the more specific; then the earlier.
                 let mut chosen: Option<(u8, u32, &Entry, bool)> = None;
                 self.each_set(&sets, slots, |rs| {
-                    for e in &rs.other {
+                    for e in rs.other() {
                         let (cipher, is_default) = match e.op {
                             RuleOp::Use(c) => (c, false),
                             RuleOp::DefaultCipher(c) => (c, true),
@@ -321,7 +357,7 @@ impl Loaded {
             Hook::Log => {
                 let (mut record, mut redact) = (0u64, 0u64);
                 self.each_set(&sets, slots, |rs| {
-                    for e in &rs.other {
+                    for e in rs.other() {
                         match e.op {
                             RuleOp::Record(m) if m & !record != 0 && self.holds(e, slots)? => record |= m,
                             RuleOp::Redact(m) if m & !redact != 0 && self.holds(e, slots)? => redact |= m,
@@ -344,7 +380,7 @@ impl Loaded {
         let mut all: Vec<Entry> = Vec::new();
         let sets = self.sets(hook, slots);
         let _ = self.each_set(&sets, slots, |rs| {
-            for list in [&rs.forbid, &rs.permit, &rs.default, &rs.other] {
+            for list in [rs.forbid(), rs.permit(), rs.defaults(), rs.other()] {
                 all.extend(list.iter().copied());
             }
             Ok(false)

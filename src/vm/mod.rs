@@ -657,7 +657,7 @@ fn element<'a>(set: Val<'a>, i: &mut u32) -> Result<Option<Scalar<'a>>, VmError>
 fn const_element(c: &Const, idx: usize) -> Option<Scalar<'_>> {
     match c {
         Const::Scalar(_) => None,
-        Const::StrSet { set, .. } => set.items().get(idx).map(|s| Scalar::Str(s)),
+        Const::StrSet { set, .. } => set.get(idx).map(Scalar::Str),
         Const::NumSet(v) => v.get(idx).map(|n| Scalar::Num(*n)),
         Const::IpSet(v) => v.get(idx).map(|n| Scalar::Ip(*n)),
         Const::CidrSet(s) => s.nets().get(idx).map(|n| Scalar::Cidr(*n)),

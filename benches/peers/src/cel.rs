@@ -6,9 +6,13 @@
 //! constants (`blocked`, `eu`, `levels`) are variables of the root context; the tenant's
 //! constants are one map per tenant, built at load time, which the host selects by the
 //! object's domain (a `HashMap` lookup) and binds as `tenant` for the evaluation.
-//! (One program per tenant, with the constants written into the text as list literals, is
-//! slower in this interpreter: it rebuilds list literals on every evaluation; a map
-//! variable is shared.)
+//!
+//! The other shape, [`PerTenant`], compiles three programs per tenant with the tenant's
+//! constants written into the text (unrolled network ranges and domain tests instead of
+//! `exists` over lists). Both are measured: the inlined programs evaluate the list-heavy
+//! hooks (access, egress) several times faster, because this interpreter's `exists` macro
+//! is slow, but they cost 30,000 parsed programs at 10,000 tenants (build time and memory
+//! in docs/PERFORMANCE.md).
 //!
 //! CEL has no IP type in this implementation, so an IPv4 address is passed as its 32-bit
 //! number and a tenant's office networks as `[first, last]` number pairs (an IPv6 client

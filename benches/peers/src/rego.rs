@@ -9,7 +9,8 @@
 //!
 //! Two ways to run it, both measured: [`Rvm`], the policy compiled to regorus's register
 //! VM (`rvm`, its fastest path: one `RegoVM` per thread, the `Program` shared), and
-//! [`Interp`], the tree-walking interpreter (`Engine::eval_rule`).
+//! [`Interp`], the tree-walking interpreter (`Engine::eval_rule`). A third shape,
+//! [`RvmPerTenant`], writes one package per tenant with the constants inlined.
 
 use crate::workload::{BLOCKED, EU, Req, Workload};
 use crate::{HOOKS, Peer};
