@@ -133,6 +133,9 @@ pub enum GExpr {
     Call(u8, Vec<GExpr>),
     Field(Box<GExpr>, u8),
     Set(Vec<GExpr>),
+    /// A well-typed leaf of the differential generator, so that more programs pass the
+    /// checker and reach the compiler.
+    Typed(crate::welltyped::Leaf),
 }
 
 /// Separators the noisy printer may put between two tokens.
@@ -146,11 +149,36 @@ pub struct Printer<'n> {
     at: usize,
     /// Caps on size so one input stays fast.
     budget: usize,
+    /// The hook of the rules being printed (for hook-specific leaves).
+    hook: dictum::types::Hook,
 }
 
 impl<'n> Printer<'n> {
     pub fn new(noise: &'n [u8]) -> Printer<'n> {
-        Printer { out: String::new(), noise, at: 0, budget: 4000 }
+        Printer { out: String::new(), noise, at: 0, budget: 4000, hook: dictum::types::Hook::Access }
+    }
+
+    fn set_hook(&mut self, i: u8) {
+        if let Some(h) = dictum::types::Hook::from_name(pick(HOOKS, i)) {
+            self.hook = h;
+        }
+    }
+
+    /// A rule name: usually one that fits the hook, sometimes any name of any hook.
+    fn rule_name(&self, kw: &str, i: u8) -> &'static str {
+        use dictum::types::Hook;
+        if i & 0x80 != 0 {
+            return pick(RULE_NAMES, i);
+        }
+        let pool: &'static [&'static str] = match (self.hook, kw) {
+            (_, "default") if self.hook.is_authorization() => &["allow", "deny"],
+            (Hook::Instantiate, _) => &["start", "migrate", "follow"],
+            (Hook::Access, _) => &["read", "write", "modify", "delete", "execute"],
+            (Hook::Egress, _) => &["send", "receive"],
+            (Hook::Encrypt, _) => &["aes_128_gcm", "aes_256_gcm", "chacha20_poly1305", "aes_256_gcm_siv"],
+            (Hook::Log, _) => &["client_ip", "user_agent", "url", "headers", "identity", "timing", "notes", "timestamp"],
+        };
+        pick(pool, i)
     }
 
     fn tok(&mut self, s: &str) {
@@ -251,6 +279,7 @@ impl<'n> Printer<'n> {
                 }
                 self.tok(")");
                 self.tok("on");
+                self.set_hook(*hook);
                 self.tok(pick(HOOKS, *hook));
                 self.rules(rules);
             }
@@ -297,6 +326,7 @@ impl<'n> Printer<'n> {
                     self.tok("policy");
                     self.tok(&format!("\"p{}\"", name % 8));
                     self.tok("on");
+                    self.set_hook(*hook);
                     self.tok(pick(HOOKS, *hook));
                     self.rules(rules);
                 }
@@ -333,7 +363,8 @@ impl<'n> Printer<'n> {
                 if i > 0 {
                     self.tok(",");
                 }
-                self.tok(pick(RULE_NAMES, *n));
+                let name = self.rule_name(kw, *n);
+                self.tok(name);
             }
             if let Some(c) = cond {
                 self.tok("when");
@@ -424,6 +455,11 @@ impl<'n> Printer<'n> {
                 self.tok(")");
                 self.tok(".");
                 self.tok(pick(FIELDS, *f));
+            }
+            GExpr::Typed(leaf) => {
+                self.tok("(");
+                self.tok(&leaf.print(self.hook));
+                self.tok(")");
             }
             GExpr::Set(items) => {
                 self.tok("{");

@@ -39,7 +39,7 @@ pub struct Leaf {
 }
 
 impl Leaf {
-    fn print(&self, hook: Hook) -> String {
+    pub fn print(&self, hook: Hook) -> String {
         let Leaf { kind, a, b, c } = *self;
         let egress = hook == Hook::Egress;
         let n = i64::from(c % 7) - 1;

@@ -276,7 +276,7 @@ fn main() {
             add(&mut rows, "baseline", "hand-written Rust: `HashMap` domain -> tenant".into(), built, &base, pool, reduced("baseline"), Some(mt_baseline));
         }
         if wanted("dictum") {
-            let files = natives::split_source(&workload::dictum_source(&w));
+            let files = workload::dictum_files(&w);
             let shape = format!("templates, an instance set per tenant ({} files); typed builder", files.len());
             let built = measure::build(|| natives::Dictum::new(&files));
             add(&mut rows, "dictum", shape, built, &base, pool, reduced("dictum"), Some(mt_dictum));

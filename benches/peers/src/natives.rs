@@ -69,25 +69,6 @@ pub struct Dictum {
     scratch: Option<Request<'static>>,
 }
 
-/// The workload's text as a deployment lays it out: the shared part (templates, constants,
-/// platform) in one file and the tenants' domain blocks in files of at most ~1 MiB. (At
-/// 10,000 tenants the single text is 7.8 MB, over dictum's 4 MiB per-file limit.)
-pub fn split_source(src: &str) -> Vec<(String, String)> {
-    let mut files = vec![];
-    let first = src.find("\ndomain \"").map_or(src.len(), |i| i + 1);
-    files.push(("platform.policy".to_string(), src[..first].to_string()));
-    let mut rest = &src[first..];
-    while !rest.is_empty() {
-        let mut cut = rest.len();
-        if cut > 1 << 20 {
-            cut = rest[..1 << 20].rfind("\ndomain \"").map_or(rest.len(), |i| i + 1);
-        }
-        files.push((format!("tenants-{}.policy", files.len()), rest[..cut].to_string()));
-        rest = &rest[cut..];
-    }
-    files
-}
-
 impl Dictum {
     pub fn new(files: &[(String, String)]) -> Dictum {
         let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
