@@ -66,7 +66,7 @@ fn usage() -> ! {
 }
 
 /// Cedar with every tenant in one `PolicySet` evaluates all of them on every decision
-/// (~20 ms a decision at 10,000 tenants): above 1,000 tenants it runs reduced.
+/// (~40 ms a decision at 10,000 tenants): above 1,000 tenants it runs reduced.
 const DEFAULT_CAPS: [(&str, usize); 1] = [("cedar-one", 1_000)];
 const REDUCED_REQUESTS: usize = 100;
 const REDUCED_REPS: usize = 3;
