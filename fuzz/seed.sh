@@ -8,7 +8,10 @@
 # with the mode prefix they are meant for.
 #
 # Needs the dictum binary for the bundle seeds: DICTUM=path/to/dictum, or
-# target/release/dictum, or target/debug/dictum (built with `cargo build`).
+# target/release/dictum, or target/debug/dictum (built with `cargo build`). The binary
+# must be built from the same sources as the fuzzers: the bundle encoding changes without
+# a format-version bump while the project is young, and stale bundles are only rejected
+# seeds. Re-run this script after rebuilding to refresh them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -44,10 +47,10 @@ if [[ -n "$dictum" ]]; then
   "$tmp/dictum" compile "$root/policies" -o "$tmp/library.bundle" > /dev/null 2>&1
   "$tmp/dictum" compile "$root/policies/platform" -o "$tmp/platform.bundle" > /dev/null 2>&1
   for d in "$root"/policies/domains/*/; do
-    "$tmp/dictum" compile "$root/policies/platform" "$d" -o "$tmp/$(basename "$d").bundle" > /dev/null || true
+    "$tmp/dictum" compile "$root/policies/platform" "$d" -o "$tmp/$(basename "$d").bundle" > /dev/null 2>&1 || true
   done
   for p in "$root"/tests/disasm/*.policy; do
-    "$tmp/dictum" compile "$p" -o "$tmp/disasm_$(basename "$p" .policy).bundle" > /dev/null || true
+    "$tmp/dictum" compile "$p" -o "$tmp/disasm_$(basename "$p" .policy).bundle" > /dev/null 2>&1 || true
   done
   for b in "$tmp"/*.bundle; do
     base="$(basename "$b" .bundle)"
