@@ -1,17 +1,23 @@
 //! Criterion benchmarks: decision latency per hook at 1 to 10,000 tenants (hits and misses),
 //! request building (typed builder and JSON), compile and load time, and the hand-written
 //! baseline on the same requests. Run: `cargo bench --bench decide`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
-#[path = "workload.rs"]
-mod workload;
 #[path = "handles.rs"]
 mod handles;
+#[path = "workload.rs"]
+mod workload;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use dictum::engine::{Engine, Request};
-use handles::Handles;
 use dictum::types::Hook;
+use handles::Handles;
 use std::hint::black_box;
 use std::time::Duration;
 use workload::{Baseline, Req, requests, workload};
@@ -27,18 +33,29 @@ struct Scale {
 }
 
 fn leak(v: &[String]) -> Vec<&'static str> {
-    v.iter().map(|s| &*Box::leak(s.clone().into_boxed_str())).collect()
+    v.iter()
+        .map(|s| &*Box::leak(s.clone().into_boxed_str()))
+        .collect()
 }
 
 fn scale(n: usize) -> Scale {
     let w = workload(n);
     let files = workload::dictum_files(&w);
-    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let engine = Engine::from_sources(&refs).unwrap();
     let reqs = requests(&w, 1024, 42);
     let roles = reqs.iter().map(|r| leak(&r.roles)).collect();
     let tags = reqs.iter().map(|r| leak(&r.tags)).collect();
-    Scale { engine, reqs, roles, tags, baseline: Baseline::new(&w) }
+    Scale {
+        engine,
+        reqs,
+        roles,
+        tags,
+        baseline: Baseline::new(&w),
+    }
 }
 
 fn decide(c: &mut Criterion) {
@@ -57,9 +74,21 @@ fn decide(c: &mut Criterion) {
             .collect();
         // The engine answers as the baseline does (the peer crate checks every engine).
         for (i, r) in s.reqs.iter().enumerate() {
-            assert_eq!(snap.decide(Hook::Access, &built[i]).is_allow(), s.baseline.access(r), "{r:?}");
-            assert_eq!(snap.decide(Hook::Egress, &built[i]).is_allow(), s.baseline.egress(r), "{r:?}");
-            assert_eq!(snap.decide(Hook::Instantiate, &built[i]).is_allow(), s.baseline.instantiate(r), "{r:?}");
+            assert_eq!(
+                snap.decide(Hook::Access, &built[i]).is_allow(),
+                s.baseline.access(r),
+                "{r:?}"
+            );
+            assert_eq!(
+                snap.decide(Hook::Egress, &built[i]).is_allow(),
+                s.baseline.egress(r),
+                "{r:?}"
+            );
+            assert_eq!(
+                snap.decide(Hook::Instantiate, &built[i]).is_allow(),
+                s.baseline.instantiate(r),
+                "{r:?}"
+            );
         }
         let mut g = c.benchmark_group(format!("decide/{n}"));
         g.throughput(Throughput::Elements(1));
@@ -123,19 +152,43 @@ fn compile_and_load(c: &mut Criterion) {
     g.sample_size(10);
     for &n in &[1usize, 100, 1_000] {
         let files = workload::dictum_files(&workload(n));
-        let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
         g.bench_function(BenchmarkId::new("check+compile", n), |b| {
-            b.iter(|| black_box(dictum::engine::compile_sources(&refs, dictum::schema::Schema::standard().unwrap()).unwrap()))
+            b.iter(|| {
+                black_box(
+                    dictum::engine::compile_sources(
+                        &refs,
+                        dictum::schema::Schema::standard().unwrap(),
+                    )
+                    .unwrap(),
+                )
+            })
         });
-        let bytes = dictum::engine::compile_sources(&refs, dictum::schema::Schema::standard().unwrap()).unwrap().encode().unwrap();
-        eprintln!("bundle at {n} tenants: {} bytes ({} per tenant)", bytes.len(), bytes.len() / n);
-        g.bench_function(BenchmarkId::new("load", n), |b| b.iter(|| black_box(Engine::from_bytes(black_box(&bytes)).unwrap())));
+        let bytes =
+            dictum::engine::compile_sources(&refs, dictum::schema::Schema::standard().unwrap())
+                .unwrap()
+                .encode()
+                .unwrap();
+        eprintln!(
+            "bundle at {n} tenants: {} bytes ({} per tenant)",
+            bytes.len(),
+            bytes.len() / n
+        );
+        g.bench_function(BenchmarkId::new("load", n), |b| {
+            b.iter(|| black_box(Engine::from_bytes(black_box(&bytes)).unwrap()))
+        });
     }
     g.finish();
 }
 
 fn config() -> Criterion {
-    Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(30)
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
 }
 
 criterion_group! { name = benches; config = config(); targets = decide, build, compile_and_load }

@@ -45,7 +45,12 @@ const PATHS: &[&str] = &[
 impl Handles {
     pub fn new(s: &Snapshot) -> Handles {
         let a: Vec<Attr> = PATHS.iter().map(|p| s.attr(p).unwrap()).collect();
-        let sym = |attr: Attr, names: &[&'static str]| names.iter().map(|n| (*n, s.symbol(attr, n).unwrap())).collect::<Vec<_>>();
+        let sym = |attr: Attr, names: &[&'static str]| {
+            names
+                .iter()
+                .map(|n| (*n, s.symbol(attr, n).unwrap()))
+                .collect::<Vec<_>>()
+        };
         Handles {
             actions: sym(a[23], &["read", "write", "start", "send"]),
             kinds: sym(a[20], &["external", "object"]),
@@ -73,7 +78,14 @@ impl Handles {
     /// Fill a request from the caller's data: the "request building" a runtime does. Only
     /// the attributes the workload's policies read are set (the engine requires exactly
     /// those, docs/LANGUAGE.md "Absent values").
-    pub fn fill<'a>(&self, req: &mut Request<'a>, r: &'a Req, roles: &'a [&'a str], tags: &'a [&'a str], sym: &[Symbol; 4]) {
+    pub fn fill<'a>(
+        &self,
+        req: &mut Request<'a>,
+        r: &'a Req,
+        roles: &'a [&'a str],
+        tags: &'a [&'a str],
+        sym: &[Symbol; 4],
+    ) {
         let a = &self.a;
         req.clear();
         req.set_str(a[2], &r.server_country).unwrap();
@@ -90,4 +102,3 @@ impl Handles {
         req.set_symbol(a[23], sym[3]).unwrap();
     }
 }
-

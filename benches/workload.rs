@@ -30,7 +30,9 @@ impl Rng {
     }
 }
 
-pub const COUNTRIES: &[&str] = &["US", "CA", "MX", "DE", "FR", "GB", "NL", "IE", "JP", "BR", "IN", "AU", "SG", "ZA", "SE", "ES"];
+pub const COUNTRIES: &[&str] = &[
+    "US", "CA", "MX", "DE", "FR", "GB", "NL", "IE", "JP", "BR", "IN", "AU", "SG", "ZA", "SE", "ES",
+];
 pub const BLOCKED: &[&str] = &["KP", "IR", "SY", "CU"];
 pub const EU: &[&str] = &["DE", "FR", "NL", "IE", "SE", "ES"];
 pub const CLEARANCES: &[&str] = &["unclassified", "confidential", "secret", "top_secret"];
@@ -61,8 +63,12 @@ pub fn workload(n: usize) -> Workload {
                     countries.push(c);
                 }
             }
-            let nets = (0..20).map(|k| format!("10.{}.{}.0/24", (i * 7 + k) % 250, (i / 250 + k * 11) % 250)).collect();
-            let egress = (0..10).map(|k| format!("svc{k}.partner{}.example", (i + k) % 97)).collect();
+            let nets = (0..20)
+                .map(|k| format!("10.{}.{}.0/24", (i * 7 + k) % 250, (i / 250 + k * 11) % 250))
+                .collect();
+            let egress = (0..10)
+                .map(|k| format!("svc{k}.partner{}.example", (i + k) % 97))
+                .collect();
             Tenant {
                 domain: format!("t{i}.example"),
                 countries,
@@ -77,7 +83,11 @@ pub fn workload(n: usize) -> Workload {
 }
 
 fn quoted(items: &[String]) -> String {
-    items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The workload as policy files, as a deployment lays them out: the shared templates and
@@ -169,12 +179,36 @@ pub fn requests(w: &Workload, count: usize, seed: u64) -> Vec<Req> {
             let hit = rng.chance(50);
             let net = &t.nets[rng.below(t.nets.len())];
             let base = net.trim_end_matches(".0/24");
-            let client_ip: IpAddr = if hit { format!("{base}.{}", 1 + rng.below(250)).parse().unwrap() } else { format!("192.0.2.{}", rng.below(250)).parse().unwrap() };
-            let server_country = if hit { t.countries[rng.below(t.countries.len())].clone() } else { "ZZ".into() };
-            let roles = if hit { vec![t.readers[0].clone(), "staff".into()] } else { vec!["staff".into()] };
-            let tags = if rng.chance(30) { vec!["rw".into(), "fips".into()] } else { vec!["rw".into()] };
-            let client_country = if rng.chance(10) { BLOCKED[rng.below(BLOCKED.len())].to_string() } else { COUNTRIES[rng.below(COUNTRIES.len())].to_string() };
-            let target_domain = if hit { t.egress[rng.below(t.egress.len())].clone() } else { "evil.example".into() };
+            let client_ip: IpAddr = if hit {
+                format!("{base}.{}", 1 + rng.below(250)).parse().unwrap()
+            } else {
+                format!("192.0.2.{}", rng.below(250)).parse().unwrap()
+            };
+            let server_country = if hit {
+                t.countries[rng.below(t.countries.len())].clone()
+            } else {
+                "ZZ".into()
+            };
+            let roles = if hit {
+                vec![t.readers[0].clone(), "staff".into()]
+            } else {
+                vec!["staff".into()]
+            };
+            let tags = if rng.chance(30) {
+                vec!["rw".into(), "fips".into()]
+            } else {
+                vec!["rw".into()]
+            };
+            let client_country = if rng.chance(10) {
+                BLOCKED[rng.below(BLOCKED.len())].to_string()
+            } else {
+                COUNTRIES[rng.below(COUNTRIES.len())].to_string()
+            };
+            let target_domain = if hit {
+                t.egress[rng.below(t.egress.len())].clone()
+            } else {
+                "evil.example".into()
+            };
             Req {
                 tenant: i,
                 domain: t.domain.clone(),
@@ -268,31 +302,45 @@ impl Baseline {
                 )
             })
             .collect();
-        Baseline { tenants, blocked: BLOCKED.iter().copied().collect(), eu: EU.iter().copied().collect() }
+        Baseline {
+            tenants,
+            blocked: BLOCKED.iter().copied().collect(),
+            eu: EU.iter().copied().collect(),
+        }
     }
 
     pub fn instantiate(&self, r: &Req) -> bool {
-        let Some(t) = self.tenants.get(&r.domain) else { return false };
-        t.countries.contains(&r.server_country) && matches!(r.action, "start" | "migrate") && r.server_tier <= 2
+        let Some(t) = self.tenants.get(&r.domain) else {
+            return false;
+        };
+        t.countries.contains(&r.server_country)
+            && matches!(r.action, "start" | "migrate")
+            && r.server_tier <= 2
     }
 
     pub fn access(&self, r: &Req) -> bool {
         if self.blocked.contains(r.client_country.as_str()) {
             return false;
         }
-        let Some(t) = self.tenants.get(&r.domain) else { return false };
+        let Some(t) = self.tenants.get(&r.domain) else {
+            return false;
+        };
         if !t.nets.iter().any(|n| n.contains(r.client_ip)) {
             return false;
         }
         match r.action {
             "read" => r.roles.iter().any(|x| t.readers.contains(x)),
-            "write" | "modify" => r.roles.iter().any(|x| *x == t.writer) && r.tags.iter().any(|x| x == "rw"),
+            "write" | "modify" => {
+                r.roles.iter().any(|x| *x == t.writer) && r.tags.iter().any(|x| x == "rw")
+            }
             _ => false,
         }
     }
 
     pub fn egress(&self, r: &Req) -> bool {
-        let Some(t) = self.tenants.get(&r.domain) else { return false };
+        let Some(t) = self.tenants.get(&r.domain) else {
+            return false;
+        };
         if r.action != "send" {
             return false;
         }
@@ -300,7 +348,9 @@ impl Baseline {
             return false;
         }
         let d = r.target_domain.to_ascii_lowercase();
-        t.egress.iter().any(|e| d == *e || d.ends_with(&format!(".{e}")))
+        t.egress
+            .iter()
+            .any(|e| d == *e || d.ends_with(&format!(".{e}")))
     }
 
     pub fn encrypt_aes(&self, r: &Req) -> bool {

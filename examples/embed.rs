@@ -38,17 +38,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         attr("server.certifications")?,
     );
     let (ip, ccountry) = (attr("client.ip")?, attr("client.country")?);
-    let (auth, creds, roles, groups) = (attr("user.authenticated")?, attr("user.credentials")?, attr("user.roles")?, attr("user.groups")?);
-    let (oid, class, domain, tags, clearance) =
-        (attr("object.id")?, attr("object.class")?, attr("object.domain")?, attr("object.tags")?, attr("object.clearance")?);
-    let (action, time, headers) = (attr("request.action")?, attr("request.time")?, attr("request.headers")?);
+    let (auth, creds, roles, groups) = (
+        attr("user.authenticated")?,
+        attr("user.credentials")?,
+        attr("user.roles")?,
+        attr("user.groups")?,
+    );
+    let (oid, class, domain, tags, clearance) = (
+        attr("object.id")?,
+        attr("object.class")?,
+        attr("object.domain")?,
+        attr("object.tags")?,
+        attr("object.clearance")?,
+    );
+    let (action, time, headers) = (
+        attr("request.action")?,
+        attr("request.time")?,
+        attr("request.headers")?,
+    );
     let secret = snap.symbol(clearance, "secret")?;
     let read = snap.symbol(action, "read")?;
     let write = snap.symbol(action, "write")?;
 
     // Per request: fill a reused request (no allocation) and decide.
     let mut req = snap.request();
-    for (who, act, from) in [(&["finance"][..], read, "198.51.100.7"), (&["audit"][..], write, "198.51.100.7"), (&["finance"][..], read, "192.0.2.1")] {
+    for (who, act, from) in [
+        (&["finance"][..], read, "198.51.100.7"),
+        (&["audit"][..], write, "198.51.100.7"),
+        (&["finance"][..], read, "192.0.2.1"),
+    ] {
         req.clear();
         req.set_str(sid, "iad-1")?;
         req.set_str(country, "US")?;
@@ -75,8 +93,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         req.set_strs(headers, &[])?;
 
         let d = snap.decide(Hook::Access, &req);
-        let by = d.rule.and_then(|r| snap.rule(r)).map(|r| r.id).unwrap_or_else(|| "no rule".into());
-        println!("{who:?} from {from}: {} ({by})", if d.is_allow() { "allow" } else { "deny" });
+        let by = d
+            .rule
+            .and_then(|r| snap.rule(r))
+            .map(|r| r.id)
+            .unwrap_or_else(|| "no rule".into());
+        println!(
+            "{who:?} from {from}: {} ({by})",
+            if d.is_allow() { "allow" } else { "deny" }
+        );
     }
     Ok(())
 }

@@ -6,12 +6,18 @@
 //! Arguments: hook, tenants, mode (`eval`, `build+eval`, `baseline`, `setup`), iterations.
 //! `setup` does everything but the loop, so (mode - setup) / iterations is the cost of
 //! one decision.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
-#[path = "../benches/workload.rs"]
-mod workload;
 #[path = "../benches/handles.rs"]
 mod handles;
+#[path = "../benches/workload.rs"]
+mod workload;
 
 use dictum::engine::Engine;
 use dictum::types::Hook;
@@ -25,14 +31,26 @@ fn main() {
     let iters: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let w = workload::workload(n);
     let files = workload::dictum_files(&w);
-    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let engine = Engine::from_sources(&refs).expect("compile");
     let snap = engine.snapshot();
     let h = handles::Handles::new(&snap);
-    let syms: Vec<_> = workload::requests(&w, 1024, 42).iter().map(|r| h.symbols(r)).collect();
+    let syms: Vec<_> = workload::requests(&w, 1024, 42)
+        .iter()
+        .map(|r| h.symbols(r))
+        .collect();
     let reqs = workload::requests(&w, 1024, 42);
-    let roles: Vec<Vec<&str>> = reqs.iter().map(|r| r.roles.iter().map(String::as_str).collect()).collect();
-    let tags: Vec<Vec<&str>> = reqs.iter().map(|r| r.tags.iter().map(String::as_str).collect()).collect();
+    let roles: Vec<Vec<&str>> = reqs
+        .iter()
+        .map(|r| r.roles.iter().map(String::as_str).collect())
+        .collect();
+    let tags: Vec<Vec<&str>> = reqs
+        .iter()
+        .map(|r| r.tags.iter().map(String::as_str).collect())
+        .collect();
     let built: Vec<_> = (0..reqs.len())
         .map(|i| {
             let mut req = snap.request();

@@ -202,7 +202,8 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 impl Bundle {
     /// Encode: magic, format version, payload length, checksum, payload.
     pub fn encode(&self) -> Result<Vec<u8>, BundleError> {
-        let payload = postcard::to_allocvec(self).map_err(|e| BundleError(format!("cannot encode the bundle: {e}")))?;
+        let payload = postcard::to_allocvec(self)
+            .map_err(|e| BundleError(format!("cannot encode the bundle: {e}")))?;
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -215,27 +216,54 @@ impl Bundle {
     /// Decode and verify. Never panics, whatever the bytes.
     pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
         if bytes.len() > MAX_BUNDLE_BYTES {
-            return err(format!("bundle is {} bytes, more than the limit of {MAX_BUNDLE_BYTES}", bytes.len()));
+            return err(format!(
+                "bundle is {} bytes, more than the limit of {MAX_BUNDLE_BYTES}",
+                bytes.len()
+            ));
         }
-        let Some(magic) = bytes.get(..8) else { return err("not a dictum bundle: too short for the header") };
+        let Some(magic) = bytes.get(..8) else {
+            return err("not a dictum bundle: too short for the header");
+        };
         if magic != MAGIC {
             return err("not a dictum bundle: wrong magic bytes");
         }
-        let word = |at: usize, n: usize| bytes.get(at..at + n).ok_or_else(|| BundleError("bundle truncated in its header".into()));
-        let version = u32::from_le_bytes(word(8, 4)?.try_into().map_err(|_| BundleError("bad header".into()))?);
+        let word = |at: usize, n: usize| {
+            bytes
+                .get(at..at + n)
+                .ok_or_else(|| BundleError("bundle truncated in its header".into()))
+        };
+        let version = u32::from_le_bytes(
+            word(8, 4)?
+                .try_into()
+                .map_err(|_| BundleError("bad header".into()))?,
+        );
         if version != FORMAT_VERSION {
-            return err(format!("bundle format version {version} is not supported (this dictum reads version {FORMAT_VERSION})"));
+            return err(format!(
+                "bundle format version {version} is not supported (this dictum reads version {FORMAT_VERSION})"
+            ));
         }
-        let len = u64::from_le_bytes(word(12, 8)?.try_into().map_err(|_| BundleError("bad header".into()))?);
-        let sum = u64::from_le_bytes(word(20, 8)?.try_into().map_err(|_| BundleError("bad header".into()))?);
+        let len = u64::from_le_bytes(
+            word(12, 8)?
+                .try_into()
+                .map_err(|_| BundleError("bad header".into()))?,
+        );
+        let sum = u64::from_le_bytes(
+            word(20, 8)?
+                .try_into()
+                .map_err(|_| BundleError("bad header".into()))?,
+        );
         let payload = bytes.get(HEADER_LEN..).unwrap_or(&[]);
         if payload.len() as u64 != len {
-            return err(format!("bundle truncated or padded: the header says {len} payload bytes, found {}", payload.len()));
+            return err(format!(
+                "bundle truncated or padded: the header says {len} payload bytes, found {}",
+                payload.len()
+            ));
         }
         if fnv1a(payload) != sum {
             return err("bundle checksum mismatch: the file is corrupted");
         }
-        let bundle: Bundle = postcard::from_bytes(payload).map_err(|e| BundleError(format!("bundle payload is malformed: {e}")))?;
+        let bundle: Bundle = postcard::from_bytes(payload)
+            .map_err(|e| BundleError(format!("bundle payload is malformed: {e}")))?;
         bundle.verify()?;
         Ok(bundle)
     }
@@ -244,22 +272,36 @@ impl Bundle {
     pub fn hook_costs(&self) -> [HookCost; 5] {
         let mut out = [HookCost::default(); 5];
         let policy_cost = |p: &PolicyMeta| -> u64 {
-            self.bodies.get(p.body as usize).map_or(0, |b| b.rules.iter().map(|r| u64::from(r.cost) + 1).sum())
+            self.bodies
+                .get(p.body as usize)
+                .map_or(0, |b| b.rules.iter().map(|r| u64::from(r.cost) + 1).sum())
         };
         for h in Hook::ALL {
             let mut platform = 0u64;
-            let mut domains: std::collections::BTreeMap<&str, (u64, std::collections::BTreeMap<&str, u64>)> = Default::default();
+            let mut domains: std::collections::BTreeMap<
+                &str,
+                (u64, std::collections::BTreeMap<&str, u64>),
+            > = Default::default();
             for p in self.policies.iter().filter(|p| p.hook == h) {
                 let c = policy_cost(p);
                 match (&p.scope.domain, &p.scope.user) {
                     (None, _) => platform += c,
                     (Some(d), None) => domains.entry(d).or_default().0 += c,
-                    (Some(d), Some(u)) => *domains.entry(d).or_default().1.entry(u).or_default() += c,
+                    (Some(d), Some(u)) => {
+                        *domains.entry(d).or_default().1.entry(u).or_default() += c
+                    }
                 }
             }
-            let largest = domains.values().map(|(c, users)| c + users.values().max().copied().unwrap_or(0)).max().unwrap_or(0);
+            let largest = domains
+                .values()
+                .map(|(c, users)| c + users.values().max().copied().unwrap_or(0))
+                .max()
+                .unwrap_or(0);
             if let Some(slot) = out.get_mut(h.index()) {
-                *slot = HookCost { platform, largest_domain: largest };
+                *slot = HookCost {
+                    platform,
+                    largest_domain: largest,
+                };
             }
         }
         out
@@ -278,17 +320,32 @@ impl Bundle {
         ];
         for (what, n) in sections {
             if n > MAX_SECTION {
-                return err(format!("the bundle has {n} {what}, more than the limit of {MAX_SECTION}"));
+                return err(format!(
+                    "the bundle has {n} {what}, more than the limit of {MAX_SECTION}"
+                ));
             }
         }
-        if self.consts.iter().any(|c| c.items.len() > MAX_SECTION) || self.bodies.iter().any(|b| b.code.len() > MAX_SECTION || b.rules.len() > MAX_SECTION) {
-            return err(format!("a bundle section is larger than the limit of {MAX_SECTION} entries"));
+        if self.consts.iter().any(|c| c.items.len() > MAX_SECTION)
+            || self
+                .bodies
+                .iter()
+                .any(|b| b.code.len() > MAX_SECTION || b.rules.len() > MAX_SECTION)
+        {
+            return err(format!(
+                "a bundle section is larger than the limit of {MAX_SECTION} entries"
+            ));
         }
         if s.attrs.len() > MAX_ATTRS {
-            return err(format!("the schema has {} attributes, more than the limit of {MAX_ATTRS}", s.attrs.len()));
+            return err(format!(
+                "the schema has {} attributes, more than the limit of {MAX_ATTRS}",
+                s.attrs.len()
+            ));
         }
         for (i, a) in s.attrs.iter().enumerate() {
-            let e = s.entities.get(a.entity as usize).ok_or_else(|| BundleError(format!("attribute {i} names no entity")))?;
+            let e = s
+                .entities
+                .get(a.entity as usize)
+                .ok_or_else(|| BundleError(format!("attribute {i} names no entity")))?;
             if !e.attrs.iter().any(|id| id.0 as usize == i) {
                 return err(format!("attribute {i} is not listed by its entity"));
             }
@@ -296,21 +353,37 @@ impl Bundle {
         }
         for e in &s.entities {
             if e.attrs.iter().any(|id| id.0 as usize >= s.attrs.len()) {
-                return err(format!("entity `{}` lists an attribute out of range", e.name));
+                return err(format!(
+                    "entity `{}` lists an attribute out of range",
+                    e.name
+                ));
             }
         }
         for l in &s.lattices {
             if let crate::schema::LatticeShape::Product { base, compartments } = &l.shape {
-                let base_ok = matches!(s.lattice(*base).map(|b| &b.shape), Some(crate::schema::LatticeShape::Levels(_)));
+                let base_ok = matches!(
+                    s.lattice(*base).map(|b| &b.shape),
+                    Some(crate::schema::LatticeShape::Levels(_))
+                );
                 if !base_ok || compartments.len() > 64 {
                     return err(format!("lattice `{}` is malformed", l.name));
                 }
             }
         }
-        let enum_len = |name: &str| s.enum_named(name).and_then(|e| s.enum_def(e)).map_or(0, |d| d.values.len());
-        let (n_actions, n_ciphers, n_fields) = (enum_len(ACTION_ENUM), enum_len(CIPHER_ENUM), enum_len(LOG_FIELD_ENUM));
+        let enum_len = |name: &str| {
+            s.enum_named(name)
+                .and_then(|e| s.enum_def(e))
+                .map_or(0, |d| d.values.len())
+        };
+        let (n_actions, n_ciphers, n_fields) = (
+            enum_len(ACTION_ENUM),
+            enum_len(CIPHER_ENUM),
+            enum_len(LOG_FIELD_ENUM),
+        );
         if n_actions > 64 || n_ciphers > 64 || n_fields > 64 {
-            return err("the `action`, `cipher` and `log_field` enums may have at most 64 values each");
+            return err(
+                "the `action`, `cipher` and `log_field` enums may have at most 64 values each",
+            );
         }
         for c in &self.consts {
             self.verify_type(&c.ty)?;
@@ -323,26 +396,49 @@ impl Bundle {
             regex::RegexBuilder::new(r)
                 .size_limit(1 << 20)
                 .build()
-                .map_err(|_| BundleError(format!("bundle holds an invalid regular expression `{r}`")))?;
+                .map_err(|_| {
+                    BundleError(format!("bundle holds an invalid regular expression `{r}`"))
+                })?;
         }
         for (bi, b) in self.bodies.iter().enumerate() {
             self.verify_body(bi, b, n_ciphers)?;
         }
-        if self.reads.len() != Hook::ALL.len() || self.reads.iter().flatten().any(|i| (*i as usize) >= s.attrs.len()) {
+        if self.reads.len() != Hook::ALL.len()
+            || self
+                .reads
+                .iter()
+                .flatten()
+                .any(|i| (*i as usize) >= s.attrs.len())
+        {
             return err("the attributes read per hook are malformed");
         }
         for p in &self.policies {
-            let b = self.bodies.get(p.body as usize).ok_or_else(|| BundleError(format!("policy `{}` names a body out of range", p.name)))?;
+            let b = self.bodies.get(p.body as usize).ok_or_else(|| {
+                BundleError(format!("policy `{}` names a body out of range", p.name))
+            })?;
             if b.hook != p.hook {
-                return err(format!("policy `{}` is for hook `{}` but its code is for `{}`", p.name, p.hook, b.hook));
+                return err(format!(
+                    "policy `{}` is for hook `{}` but its code is for `{}`",
+                    p.name, p.hook, b.hook
+                ));
             }
             if p.args.len() != b.params.len() {
-                return err(format!("policy `{}` has {} arguments for {} parameters", p.name, p.args.len(), b.params.len()));
+                return err(format!(
+                    "policy `{}` has {} arguments for {} parameters",
+                    p.name,
+                    p.args.len(),
+                    b.params.len()
+                ));
             }
             for (a, t) in p.args.iter().zip(&b.params) {
-                let c = self.consts.get(*a as usize).ok_or_else(|| BundleError(format!("policy `{}` has an argument out of range", p.name)))?;
+                let c = self.consts.get(*a as usize).ok_or_else(|| {
+                    BundleError(format!("policy `{}` has an argument out of range", p.name))
+                })?;
                 if c.ty.unify(t).is_none() {
-                    return err(format!("policy `{}` has an argument of the wrong type", p.name));
+                    return err(format!(
+                        "policy `{}` has an argument of the wrong type",
+                        p.name
+                    ));
                 }
             }
         }
@@ -356,11 +452,16 @@ impl Bundle {
             Type::Lattice(l) => self.schema.lattice(*l).is_some(),
             _ => true,
         };
-        if ok { Ok(()) } else { err("a type names an enum or lattice that does not exist") }
+        if ok {
+            Ok(())
+        } else {
+            err("a type names an enum or lattice that does not exist")
+        }
     }
 
     fn verify_body(&self, bi: usize, b: &BodyCode, n_ciphers: usize) -> Result<(), BundleError> {
-        let at = |pc: usize, what: &str| BundleError(format!("body {bi}, instruction {pc}: {what}"));
+        let at =
+            |pc: usize, what: &str| BundleError(format!("body {bi}, instruction {pc}: {what}"));
         let n = b.code.len();
         if usize::from(b.max_stack) > MAX_STACK {
             return Err(at(0, "declares a stack deeper than the limit"));
@@ -378,9 +479,15 @@ impl Bundle {
                 return Err(at(pc, "an operand is out of range"));
             }
             match ins {
-                Instr::Has(slot) if (*slot as usize) >= self.schema.attrs.len() => return Err(at(pc, "slot out of range")),
-                Instr::Matches { regex, .. } if (*regex as usize) >= self.regexes.len() => return Err(at(pc, "regex out of range")),
-                Instr::IterNext { var, .. } if usize::from(*var) >= MAX_STACK => return Err(at(pc, "variable out of range")),
+                Instr::Has(slot) if (*slot as usize) >= self.schema.attrs.len() => {
+                    return Err(at(pc, "slot out of range"));
+                }
+                Instr::Matches { regex, .. } if (*regex as usize) >= self.regexes.len() => {
+                    return Err(at(pc, "regex out of range"));
+                }
+                Instr::IterNext { var, .. } if usize::from(*var) >= MAX_STACK => {
+                    return Err(at(pc, "variable out of range"));
+                }
                 _ => {}
             }
             if let Some(t) = target {
@@ -405,14 +512,17 @@ impl Bundle {
             let hook_ok = match r.op {
                 RuleOp::Permit | RuleOp::Default(_) => b.hook.is_authorization(),
                 RuleOp::Forbid => b.hook.is_authorization(),
-                RuleOp::Use(_) | RuleOp::ForbidCiphers(_) | RuleOp::DefaultCipher(_) => b.hook == Hook::Encrypt,
+                RuleOp::Use(_) | RuleOp::ForbidCiphers(_) | RuleOp::DefaultCipher(_) => {
+                    b.hook == Hook::Encrypt
+                }
                 RuleOp::Record(_) | RuleOp::Redact(_) => b.hook == Hook::Log,
             };
             if !hook_ok {
                 return err(format!("body {bi}: a rule does not fit hook `{}`", b.hook));
             }
             if let Some(entry) = r.entry {
-                stack_check(&b.code, entry as usize, b.max_stack).map_err(|(pc, what)| at(pc, what))?;
+                stack_check(&b.code, entry as usize, b.max_stack)
+                    .map_err(|(pc, what)| at(pc, what))?;
             }
         }
         Ok(())
@@ -436,18 +546,30 @@ fn operands(i: &Instr) -> ([Option<Src>; 2], Option<u32>) {
         Instr::MakeLabel { level, .. } => ([Some(level), None], None),
         Instr::Jump(t) | Instr::JumpIfTrue(t) | Instr::JumpIfFalse(t) => ([None, None], Some(t)),
         Instr::IterNext { done, .. } => ([None, None], Some(done)),
-        Instr::Has(_) | Instr::PushFlag | Instr::SetFlag(_) | Instr::Not | Instr::IterStart | Instr::IterPop | Instr::Ret => {
-            ([None, None], None)
-        }
+        Instr::Has(_)
+        | Instr::PushFlag
+        | Instr::SetFlag(_)
+        | Instr::Not
+        | Instr::IterStart
+        | Instr::IterPop
+        | Instr::Ret => ([None, None], None),
     }
 }
 
 /// Stack effect: values popped, values pushed, iterators opened (+1) or closed (-1).
 fn effect(i: &Instr) -> (usize, usize, i32) {
     let (srcs, _) = operands(i);
-    let pops = srcs.iter().flatten().filter(|s| matches!(s, Src::Stack)).count();
+    let pops = srcs
+        .iter()
+        .flatten()
+        .filter(|s| matches!(s, Src::Stack))
+        .count();
     match i {
-        Instr::Push(_) | Instr::Arith { .. } | Instr::Field { .. } | Instr::Bound { .. } | Instr::MakeLabel { .. } => (pops, 1, 0),
+        Instr::Push(_)
+        | Instr::Arith { .. }
+        | Instr::Field { .. }
+        | Instr::Bound { .. }
+        | Instr::MakeLabel { .. } => (pops, 1, 0),
         Instr::PushFlag => (0, 1, 0),
         Instr::IterStart => (1, 0, 1),
         Instr::IterPop => (0, 0, -1),
@@ -462,10 +584,17 @@ fn stack_check(code: &[Instr], entry: usize, max: u16) -> Result<(), (usize, &'s
     let mut state: Vec<Option<(usize, i32)>> = vec![None; code.len()];
     let mut work = vec![(entry, 0usize, 0i32)];
     while let Some((pc, depth, iters)) = work.pop() {
-        let ins = code.get(pc).ok_or((pc, "a path runs off the end of the code"))?;
+        let ins = code
+            .get(pc)
+            .ok_or((pc, "a path runs off the end of the code"))?;
         match state.get(pc).copied().flatten() {
             Some(seen) if seen == (depth, iters) => continue,
-            Some(_) => return Err((pc, "paths reach this instruction with different stack depths")),
+            Some(_) => {
+                return Err((
+                    pc,
+                    "paths reach this instruction with different stack depths",
+                ));
+            }
             None => {
                 if let Some(s) = state.get_mut(pc) {
                     *s = Some((depth, iters));

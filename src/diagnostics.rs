@@ -13,29 +13,43 @@ pub fn render(sources: &Sources, d: &Diagnostic, color: bool) -> String {
         Severity::Warning => ReportKind::Warning,
     };
     let primary = d.span();
-    let Some(file) = sources.get(primary.file) else { return render_plain(d) };
+    let Some(file) = sources.get(primary.file) else {
+        return render_plain(d);
+    };
     let name = file.name.clone();
-    let config = Config::default().with_color(color).with_index_type(IndexType::Byte);
+    let config = Config::default()
+        .with_color(color)
+        .with_index_type(IndexType::Byte);
     let mut report = Report::build(kind, (name.clone(), clamp(primary.range(), &file.text)))
         .with_config(config)
         .with_code(d.code.as_str())
         .with_message(&d.message);
     for (i, l) in d.labels.iter().enumerate() {
         // Labels in other files than the primary one are left out of the snippet.
-        let Some(lf) = sources.get(l.span.file) else { continue };
+        let Some(lf) = sources.get(l.span.file) else {
+            continue;
+        };
         let mut label = Label::new((lf.name.clone(), clamp(l.span.range(), &lf.text)));
         if !l.message.is_empty() {
             label = label.with_message(&l.message);
         }
         if color {
-            label = label.with_color(if i == 0 { ariadne::Color::Red } else { ariadne::Color::Blue });
+            label = label.with_color(if i == 0 {
+                ariadne::Color::Red
+            } else {
+                ariadne::Color::Blue
+            });
         }
         report = report.with_label(label.with_order(i32::try_from(i).unwrap_or(0)));
     }
     if let Some(h) = &d.help {
         report = report.with_help(h);
     }
-    let cache = ariadne::sources(sources.iter().map(|(_, f)| (f.name.clone(), f.text.clone())));
+    let cache = ariadne::sources(
+        sources
+            .iter()
+            .map(|(_, f)| (f.name.clone(), f.text.clone())),
+    );
     let mut out = Vec::new();
     match report.finish().write(cache, &mut out) {
         Ok(()) => String::from_utf8_lossy(&out).into_owned(),
@@ -122,7 +136,14 @@ pub fn to_json<'a>(sources: &'a Sources, d: &'a Diagnostic) -> JsonDiagnostic<'a
         .map(|l| {
             let (line, column) = sources.line_col(l.span.file, l.span.start);
             let (end_line, end_column) = sources.line_col(l.span.file, l.span.end);
-            JsonLabel { file: sources.name(l.span.file), line, column, end_line, end_column, message: &l.message }
+            JsonLabel {
+                file: sources.name(l.span.file),
+                line,
+                column,
+                end_line,
+                end_column,
+                message: &l.message,
+            }
         })
         .collect();
     JsonDiagnostic {

@@ -23,12 +23,17 @@ fn typed_text(b: &Bundle, ty: &Type, f: &FlatScalar) -> String {
     use crate::value::Value;
     let v = match (f, ty) {
         (FlatScalar::Num(n), Type::Enum(_)) => Value::Enum(u32::try_from(*n).unwrap_or(u32::MAX)),
-        (FlatScalar::Num(n), Type::Lattice(_)) => Value::Level(u32::try_from(*n).unwrap_or(u32::MAX)),
+        (FlatScalar::Num(n), Type::Lattice(_)) => {
+            Value::Level(u32::try_from(*n).unwrap_or(u32::MAX))
+        }
         (FlatScalar::Num(n), Type::Timestamp) => Value::Timestamp(*n),
         (FlatScalar::Num(n), Type::Duration) => Value::Duration(*n),
         (FlatScalar::Num(n), Type::Time) => Value::Time(u32::try_from(*n).unwrap_or(0)),
         (FlatScalar::Num(n), Type::Weekday) => Value::Weekday(u8::try_from(*n).unwrap_or(0)),
-        (FlatScalar::Label(l, c), Type::Lattice(_)) => Value::Label { level: *l, compartments: *c },
+        (FlatScalar::Label(l, c), Type::Lattice(_)) => Value::Label {
+            level: *l,
+            compartments: *c,
+        },
         _ => return flat_text(f),
     };
     v.display(ty, &b.schema)
@@ -49,27 +54,48 @@ fn const_text(b: &Bundle, c: &ConstDef) -> String {
     } else {
         items.join("")
     };
-    format!("{ty} {shown}{}", if c.domains { " (domain index)" } else { "" })
+    format!(
+        "{ty} {shown}{}",
+        if c.domains { " (domain index)" } else { "" }
+    )
 }
 
 fn mask_names(b: &Bundle, enum_name: &str, mask: u64) -> String {
     if mask == u64::MAX {
         return "*".into();
     }
-    let values = b.schema.enum_named(enum_name).and_then(|e| b.schema.enum_def(e)).map(|d| d.values.clone()).unwrap_or_default();
-    let names: Vec<String> = (0..64).filter(|i| mask & (1u64 << i) != 0).map(|i| values.get(i).cloned().unwrap_or_else(|| format!("#{i}"))).collect();
+    let values = b
+        .schema
+        .enum_named(enum_name)
+        .and_then(|e| b.schema.enum_def(e))
+        .map(|d| d.values.clone())
+        .unwrap_or_default();
+    let names: Vec<String> = (0..64)
+        .filter(|i| mask & (1u64 << i) != 0)
+        .map(|i| values.get(i).cloned().unwrap_or_else(|| format!("#{i}")))
+        .collect();
     names.join(", ")
 }
 
 fn enum_name(b: &Bundle, enum_name: &str, i: u32) -> String {
-    b.schema.enum_named(enum_name).and_then(|e| b.schema.enum_def(e)).and_then(|d| d.values.get(i as usize).cloned()).unwrap_or_else(|| format!("#{i}"))
+    b.schema
+        .enum_named(enum_name)
+        .and_then(|e| b.schema.enum_def(e))
+        .and_then(|d| d.values.get(i as usize).cloned())
+        .unwrap_or_else(|| format!("#{i}"))
 }
 
 fn src(b: &Bundle, s: Src) -> String {
     match s {
         Src::Attr(i) => b.schema.attr_path(crate::schema::AttrId(i)),
         Src::Const(k) => match b.consts.get(k as usize) {
-            Some(c) if !matches!(c.ty, Type::Set(_)) => format!("#{k} {}", c.items.first().map(|f| typed_text(b, &c.ty, f)).unwrap_or_default()),
+            Some(c) if !matches!(c.ty, Type::Set(_)) => format!(
+                "#{k} {}",
+                c.items
+                    .first()
+                    .map(|f| typed_text(b, &c.ty, f))
+                    .unwrap_or_default()
+            ),
             _ => format!("#{k}"),
         },
         Src::Param(p) => format!("param{p}"),
@@ -82,20 +108,50 @@ fn instr(b: &Bundle, i: &Instr) -> String {
     match *i {
         Instr::Push(s) => format!("push      {}", src(b, s)),
         Instr::Truth(s) => format!("truth     {}", src(b, s)),
-        Instr::Has(slot) => format!("has       {}", b.schema.attr_path(crate::schema::AttrId(slot))),
-        Instr::Cmp { op, a, b: y } => format!("cmp.{:<5} {}, {}", format!("{op:?}").to_lowercase(), src(b, a), src(b, y)),
-        Instr::In { kind, elem, coll } => format!("in.{:<6} {}, {}", format!("{kind:?}").to_lowercase(), src(b, elem), src(b, coll)),
+        Instr::Has(slot) => format!(
+            "has       {}",
+            b.schema.attr_path(crate::schema::AttrId(slot))
+        ),
+        Instr::Cmp { op, a, b: y } => format!(
+            "cmp.{:<5} {}, {}",
+            format!("{op:?}").to_lowercase(),
+            src(b, a),
+            src(b, y)
+        ),
+        Instr::In { kind, elem, coll } => format!(
+            "in.{:<6} {}, {}",
+            format!("{kind:?}").to_lowercase(),
+            src(b, elem),
+            src(b, coll)
+        ),
         Instr::HasAny { a, b: y } => format!("hasany    {}, {}", src(b, a), src(b, y)),
         Instr::HasAll { a, b: y } => format!("hasall    {}, {}", src(b, a), src(b, y)),
         Instr::Like { text, pattern } => format!("like      {}, {}", src(b, text), src(b, pattern)),
         Instr::Matches { text, regex } => {
-            format!("matches   {}, /{}/", src(b, text), b.regexes.get(regex as usize).map_or("?", String::as_str))
+            format!(
+                "matches   {}, /{}/",
+                src(b, text),
+                b.regexes.get(regex as usize).map_or("?", String::as_str)
+            )
         }
         Instr::Under { name, domain } => format!("under     {}, {}", src(b, name), src(b, domain)),
-        Instr::Arith { op, a, b: y } => format!("{:<9} {}, {}", format!("{op:?}").to_lowercase(), src(b, a), src(b, y)),
+        Instr::Arith { op, a, b: y } => format!(
+            "{:<9} {}, {}",
+            format!("{op:?}").to_lowercase(),
+            src(b, a),
+            src(b, y)
+        ),
         Instr::Field { acc, v } => format!("field     {}.{}", src(b, v), acc.name()),
-        Instr::Bound { upper, a, b: y } => format!("{}       {}, {}", if upper { "lub" } else { "glb" }, src(b, a), src(b, y)),
-        Instr::MakeLabel { level, compartments } => format!("label     {}, {compartments:#x}", src(b, level)),
+        Instr::Bound { upper, a, b: y } => format!(
+            "{}       {}, {}",
+            if upper { "lub" } else { "glb" },
+            src(b, a),
+            src(b, y)
+        ),
+        Instr::MakeLabel {
+            level,
+            compartments,
+        } => format!("label     {}, {compartments:#x}", src(b, level)),
         Instr::PushFlag => "pushflag".into(),
         Instr::SetFlag(v) => format!("setflag   {v}"),
         Instr::Not => "not".into(),
@@ -110,7 +166,11 @@ fn instr(b: &Bundle, i: &Instr) -> String {
 }
 
 fn rule_op(b: &Bundle, op: RuleOp, actions: u64) -> String {
-    let acts = if actions == u64::MAX { String::new() } else { format!(" {}", mask_names(b, ACTION_ENUM, actions)) };
+    let acts = if actions == u64::MAX {
+        String::new()
+    } else {
+        format!(" {}", mask_names(b, ACTION_ENUM, actions))
+    };
     match op {
         RuleOp::Permit => format!("permit{acts}"),
         RuleOp::Forbid => format!("forbid{acts}"),
@@ -141,7 +201,14 @@ pub fn disassemble(b: &Bundle) -> String {
         if let Some(c) = costs.get(h.index())
             && c.total() > 0
         {
-            let _ = writeln!(out, "cost {:<11} {} (platform {} + largest domain {})", h.name(), c.total(), c.platform, c.largest_domain);
+            let _ = writeln!(
+                out,
+                "cost {:<11} {} (platform {} + largest domain {})",
+                h.name(),
+                c.total(),
+                c.platform,
+                c.largest_domain
+            );
         }
     }
     out.push_str("\nconstants:\n");
@@ -152,15 +219,34 @@ pub fn disassemble(b: &Bundle) -> String {
         let _ = writeln!(out, "  regex{i} /{r}/");
     }
     for (bi, body) in b.bodies.iter().enumerate() {
-        let users: Vec<String> = b.policies.iter().filter(|p| p.body as usize == bi).map(|p| format!("{}/{}", p.scope, p.name)).collect();
+        let users: Vec<String> = b
+            .policies
+            .iter()
+            .filter(|p| p.body as usize == bi)
+            .map(|p| format!("{}/{}", p.scope, p.name))
+            .collect();
         let what = match &body.template {
             Some(t) => format!("template {t}"),
             None => "policy".into(),
         };
-        let _ = writeln!(out, "\nbody {bi}: {what} on {}, max stack {}; used by {}", body.hook, body.max_stack, users.join("; "));
+        let _ = writeln!(
+            out,
+            "\nbody {bi}: {what} on {}, max stack {}; used by {}",
+            body.hook,
+            body.max_stack,
+            users.join("; ")
+        );
         for r in &body.rules {
             let entry = r.entry.map_or("always".to_string(), |e| format!("@{e}"));
-            let _ = writeln!(out, "  rule #{} {} when {} (cost {}, line {})", r.index + 1, rule_op(b, r.op, r.actions), entry, r.cost, r.line);
+            let _ = writeln!(
+                out,
+                "  rule #{} {} when {} (cost {}, line {})",
+                r.index + 1,
+                rule_op(b, r.op, r.actions),
+                entry,
+                r.cost,
+                r.line
+            );
         }
         for (pc, ins) in body.code.iter().enumerate() {
             let _ = writeln!(out, "  @{pc:<4} {}", instr(b, ins));

@@ -138,7 +138,11 @@ impl Code {
 
     /// Warning for `W` codes, error for the rest.
     pub fn severity(self) -> Severity {
-        if self.as_str().starts_with('W') { Severity::Warning } else { Severity::Error }
+        if self.as_str().starts_with('W') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
     }
 }
 
@@ -173,7 +177,15 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at `span`, its primary label without a note yet.
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, message: message.into(), labels: vec![Label { span, message: String::new() }], help: None }
+        Diagnostic {
+            code,
+            message: message.into(),
+            labels: vec![Label {
+                span,
+                message: String::new(),
+            }],
+            help: None,
+        }
     }
 
     /// Set the note on the primary label.
@@ -186,7 +198,10 @@ impl Diagnostic {
 
     /// Add a secondary label: a related place, such as a first definition.
     pub fn secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -247,7 +262,10 @@ impl Diagnostic {
 }
 
 /// Suggest the closest known name, for a did-you-mean help line.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = edit_distance(name, c);

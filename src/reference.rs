@@ -2,7 +2,9 @@
 //! obviously right rather than fast. The checker uses it to compute constants; tests use it
 //! as the oracle the compiled evaluator must agree with.
 
-use crate::check::program::{Accessor, ArithOp, CmpOp, Effect, InKind, Outcome, Program, Scope, TExpr, TKind};
+use crate::check::program::{
+    Accessor, ArithOp, CmpOp, Effect, InKind, Outcome, Program, Scope, TExpr, TKind,
+};
 use crate::schema::{LatticeShape, Schema};
 use crate::syntax::ast::Quantifier;
 use crate::types::{Hook, Type};
@@ -63,9 +65,19 @@ fn eval_node(e: &TExpr, env: &Env<'_>, vars: &mut Vec<Value>) -> R {
             Some(Some(v)) => Ok(v.clone()),
             _ => Err(EvalError::Missing(env.schema.attr_path(*id))),
         },
-        TKind::Has(id) => Ok(Value::Bool(matches!(env.attrs.get(id.0 as usize), Some(Some(_))))),
-        TKind::Param(i) => env.params.get(*i as usize).cloned().ok_or_else(|| bug("parameter out of range")),
-        TKind::Var(i) => vars.get(*i as usize).cloned().ok_or_else(|| bug("variable out of range")),
+        TKind::Has(id) => Ok(Value::Bool(matches!(
+            env.attrs.get(id.0 as usize),
+            Some(Some(_))
+        ))),
+        TKind::Param(i) => env
+            .params
+            .get(*i as usize)
+            .cloned()
+            .ok_or_else(|| bug("parameter out of range")),
+        TKind::Var(i) => vars
+            .get(*i as usize)
+            .cloned()
+            .ok_or_else(|| bug("variable out of range")),
         TKind::Not(a) => Ok(Value::Bool(!truth(a, env, vars)?)),
         TKind::And(a, b) => Ok(Value::Bool(truth(a, env, vars)? && truth(b, env, vars)?)),
         TKind::Or(a, b) => Ok(Value::Bool(truth(a, env, vars)? || truth(b, env, vars)?)),
@@ -114,7 +126,9 @@ fn eval_node(e: &TExpr, env: &Env<'_>, vars: &mut Vec<Value>) -> R {
             let name = string(eval(a, env, vars)?)?;
             Ok(Value::Bool(match eval(b, env, vars)? {
                 Value::Str(d) => is_under(&name, &d),
-                Value::Set(ds) => ds.iter().any(|d| matches!(d, Value::Str(d) if is_under(&name, d))),
+                Value::Set(ds) => ds
+                    .iter()
+                    .any(|d| matches!(d, Value::Str(d) if is_under(&name, d))),
                 _ => return Err(bug("`under` on a non-string")),
             }))
         }
@@ -123,7 +137,10 @@ fn eval_node(e: &TExpr, env: &Env<'_>, vars: &mut Vec<Value>) -> R {
         TKind::Lub(a, b) => bound(true, eval(a, env, vars)?, eval(b, env, vars)?),
         TKind::Glb(a, b) => bound(false, eval(a, env, vars)?, eval(b, env, vars)?),
         TKind::Label(level, bits) => match eval(level, env, vars)? {
-            Value::Level(l) => Ok(Value::Label { level: l, compartments: *bits }),
+            Value::Level(l) => Ok(Value::Label {
+                level: l,
+                compartments: *bits,
+            }),
             _ => Err(bug("label level is not a level")),
         },
         TKind::Set(items) => {
@@ -151,7 +168,9 @@ fn eval_node(e: &TExpr, env: &Env<'_>, vars: &mut Vec<Value>) -> R {
 
 /// Evaluate a boolean expression.
 pub fn truth(e: &TExpr, env: &Env<'_>, vars: &mut Vec<Value>) -> Result<bool, EvalError> {
-    eval(e, env, vars)?.as_bool().ok_or_else(|| bug("condition is not a bool"))
+    eval(e, env, vars)?
+        .as_bool()
+        .ok_or_else(|| bug("condition is not a bool"))
 }
 
 fn set(v: Value) -> Result<BTreeSet<Value>, EvalError> {
@@ -169,7 +188,17 @@ fn string(v: Value) -> Result<String, EvalError> {
 }
 
 fn compare(op: CmpOp, x: &Value, y: &Value) -> Result<bool, EvalError> {
-    if let (Value::Label { level: la, compartments: ca }, Value::Label { level: lb, compartments: cb }) = (x, y) {
+    if let (
+        Value::Label {
+            level: la,
+            compartments: ca,
+        },
+        Value::Label {
+            level: lb,
+            compartments: cb,
+        },
+    ) = (x, y)
+    {
         // Dominance: a partial order, so `<` and `>` are not the negations of `>=`, `<=`.
         let le = la <= lb && ca & !cb == 0;
         let ge = la >= lb && cb & !ca == 0;
@@ -196,7 +225,9 @@ fn compare(op: CmpOp, x: &Value, y: &Value) -> Result<bool, EvalError> {
 }
 
 fn in_network(x: &Value, net: &Value) -> Result<bool, EvalError> {
-    let Value::Cidr(outer) = net else { return Err(bug("network membership in a non-network")) };
+    let Value::Cidr(outer) = net else {
+        return Err(bug("network membership in a non-network"));
+    };
     Ok(match x {
         Value::Ip(ip) => outer.contains(*ip),
         Value::Cidr(inner) => inner.prefix() >= outer.prefix() && outer.contains(inner.network()),
@@ -224,12 +255,20 @@ fn field(acc: Accessor, v: Value, ty: &Type, schema: &Schema) -> R {
             // 1970-01-01 was a Thursday (index 3, Monday being 0).
             Value::Weekday(u8::try_from((t.div_euclid(86_400) + 3).rem_euclid(7)).unwrap_or(0))
         }
-        (Accessor::TimeOfDay, Value::Timestamp(t)) => Value::Time(u32::try_from(t.rem_euclid(86_400)).unwrap_or(0)),
+        (Accessor::TimeOfDay, Value::Timestamp(t)) => {
+            Value::Time(u32::try_from(t.rem_euclid(86_400)).unwrap_or(0))
+        }
         (Accessor::Hour, Value::Timestamp(t)) => Value::Int(t.rem_euclid(86_400) / 3600),
         (Accessor::Level, Value::Label { level, .. }) => Value::Level(level),
         (Accessor::Compartments, Value::Label { compartments, .. }) => {
-            let Type::Lattice(l) = ty else { return Err(bug("compartments of a non-lattice")) };
-            let Some(LatticeShape::Product { compartments: names, .. }) = schema.lattice(*l).map(|d| &d.shape) else {
+            let Type::Lattice(l) = ty else {
+                return Err(bug("compartments of a non-lattice"));
+            };
+            let Some(LatticeShape::Product {
+                compartments: names,
+                ..
+            }) = schema.lattice(*l).map(|d| &d.shape)
+            else {
                 return Err(bug("compartments of a total order"));
             };
             Value::Set(
@@ -248,11 +287,26 @@ fn field(acc: Accessor, v: Value, ty: &Type, schema: &Schema) -> R {
 fn bound(upper: bool, x: Value, y: Value) -> R {
     Ok(match (x, y) {
         (Value::Level(a), Value::Level(b)) => Value::Level(if upper { a.max(b) } else { a.min(b) }),
-        (Value::Label { level: la, compartments: ca }, Value::Label { level: lb, compartments: cb }) => {
+        (
+            Value::Label {
+                level: la,
+                compartments: ca,
+            },
+            Value::Label {
+                level: lb,
+                compartments: cb,
+            },
+        ) => {
             if upper {
-                Value::Label { level: la.max(lb), compartments: ca | cb }
+                Value::Label {
+                    level: la.max(lb),
+                    compartments: ca | cb,
+                }
             } else {
-                Value::Label { level: la.min(lb), compartments: ca & cb }
+                Value::Label {
+                    level: la.min(lb),
+                    compartments: ca & cb,
+                }
             }
         }
         _ => return Err(bug("bound of non-lattice values")),
@@ -279,7 +333,12 @@ pub struct RefDecision {
     pub error: Option<EvalError>,
 }
 
-fn str_attr<'v>(program: &Program, attrs: &'v [Option<Value>], entity: &str, attr: &str) -> Option<&'v Value> {
+fn str_attr<'v>(
+    program: &Program,
+    attrs: &'v [Option<Value>],
+    entity: &str,
+    attr: &str,
+) -> Option<&'v Value> {
     let id = program.schema.attr_named(entity, attr)?;
     attrs.get(id.0 as usize)?.as_ref()
 }
@@ -291,9 +350,14 @@ fn scope_applies(program: &Program, scope: &Scope, attrs: &[Option<Value>]) -> b
     };
     let tag_ok = match &scope.tag {
         None => true,
-        Some(t) => matches!(str_attr(program, attrs, "object", "tags"), Some(Value::Set(s)) if s.contains(&Value::Str(t.clone()))),
+        Some(t) => {
+            matches!(str_attr(program, attrs, "object", "tags"), Some(Value::Set(s)) if s.contains(&Value::Str(t.clone())))
+        }
     };
-    is("object", "domain", &scope.domain) && is("object", "class", &scope.class) && tag_ok && is("object", "owner", &scope.user)
+    is("object", "domain", &scope.domain)
+        && is("object", "class", &scope.class)
+        && tag_ok
+        && is("object", "owner", &scope.user)
 }
 
 /// The rules that apply to a request at a hook: (policy position in bundle order, rule
@@ -310,11 +374,16 @@ pub fn applicable(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> Vec
         (Some(_), None) => false,
     };
     let mut out = Vec::new();
-    for (pi, p) in crate::compile::bundle_order(program).into_iter().enumerate() {
+    for (pi, p) in crate::compile::bundle_order(program)
+        .into_iter()
+        .enumerate()
+    {
         if p.hook != hook || !scope_applies(program, &p.scope, attrs) {
             continue;
         }
-        let Some(body) = program.bodies.get(p.body as usize) else { continue };
+        let Some(body) = program.bodies.get(p.body as usize) else {
+            continue;
+        };
         for (ri, r) in body.rules.iter().enumerate() {
             let applies = match &r.effect {
                 Effect::Permit(a) | Effect::Forbid(a) => acts(a),
@@ -330,10 +399,21 @@ pub fn applicable(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> Vec
 
 /// Decide at one hook, exactly as docs/LANGUAGE.md says, directly over the checked program.
 pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDecision {
-    let mut d = RefDecision { outcome: Outcome::Deny, rule: None, cipher: None, record: 0, redact: 0, error: None };
+    let mut d = RefDecision {
+        outcome: Outcome::Deny,
+        rule: None,
+        cipher: None,
+        record: 0,
+        redact: 0,
+        error: None,
+    };
     // A request lacking a required attribute that this hook's policies read is denied.
     let reads = crate::compile::hook_reads(program);
-    for id in reads.get(hook.index()).map(Vec::as_slice).unwrap_or_default() {
+    for id in reads
+        .get(hook.index())
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
         let required = program.schema.attr(*id).is_some_and(|a| !a.optional);
         if required && !matches!(attrs.get(id.0 as usize), Some(Some(_))) {
             d.error = Some(EvalError::Missing(program.schema.attr_path(*id)));
@@ -345,22 +425,43 @@ pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDeci
         _ => None,
     };
     // Applicable rules in bundle order: (policy position, rule position, specificity, rule, args).
-    let mut rules: Vec<(usize, usize, u8, &crate::check::program::CheckedRule, &[Value])> = Vec::new();
-    for (pi, p) in crate::compile::bundle_order(program).into_iter().enumerate() {
+    let mut rules: Vec<(
+        usize,
+        usize,
+        u8,
+        &crate::check::program::CheckedRule,
+        &[Value],
+    )> = Vec::new();
+    for (pi, p) in crate::compile::bundle_order(program)
+        .into_iter()
+        .enumerate()
+    {
         if p.hook != hook || !scope_applies(program, &p.scope, attrs) {
             continue;
         }
-        let Some(body) = program.bodies.get(p.body as usize) else { continue };
+        let Some(body) = program.bodies.get(p.body as usize) else {
+            continue;
+        };
         for (ri, r) in body.rules.iter().enumerate() {
             rules.push((pi, ri, p.scope.specificity(), r, &p.args));
         }
     }
-    let holds = |r: &crate::check::program::CheckedRule, args: &[Value]| -> Result<bool, EvalError> {
-        match &r.cond {
-            None => Ok(true),
-            Some(c) => truth(c, &Env { schema: &program.schema, attrs, params: args, trace: None }, &mut Vec::new()),
-        }
-    };
+    let holds =
+        |r: &crate::check::program::CheckedRule, args: &[Value]| -> Result<bool, EvalError> {
+            match &r.cond {
+                None => Ok(true),
+                Some(c) => truth(
+                    c,
+                    &Env {
+                        schema: &program.schema,
+                        attrs,
+                        params: args,
+                        trace: None,
+                    },
+                    &mut Vec::new(),
+                ),
+            }
+        };
     let acts = |a: &Option<Vec<u32>>| match (a, action) {
         (None, _) => true,
         (Some(list), Some(x)) => list.contains(&x),
@@ -393,7 +494,10 @@ pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDeci
                     if let Effect::Default(o) = r.effect {
                         let better = match best {
                             None => true,
-                            Some((s, bo, _)) => *spec > s || (*spec == s && o == Outcome::Deny && bo == Outcome::Allow),
+                            Some((s, bo, _)) => {
+                                *spec > s
+                                    || (*spec == s && o == Outcome::Deny && bo == Outcome::Allow)
+                            }
                         };
                         if better {
                             best = Some((*spec, o, (*pi, *ri)));
@@ -411,12 +515,22 @@ pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDeci
                     if let Effect::ForbidCiphers(c) = &r.effect
                         && holds(r, args)?
                     {
-                        forbidden |= c.as_ref().map_or(u64::MAX, |v| v.iter().filter(|i| **i < 64).fold(0, |m, i| m | (1u64 << i)));
+                        forbidden |= c.as_ref().map_or(u64::MAX, |v| {
+                            v.iter()
+                                .filter(|i| **i < 64)
+                                .fold(0, |m, i| m | (1u64 << i))
+                        });
                     }
                 }
                 let allowed = |c: u32| c < 64 && forbidden & (1u64 << c) == 0;
                 // Most specific first, then bundle order (a stable sort keeps it).
-                let mut by_priority: Vec<&(usize, usize, u8, &crate::check::program::CheckedRule, &[Value])> = rules.iter().collect();
+                let mut by_priority: Vec<&(
+                    usize,
+                    usize,
+                    u8,
+                    &crate::check::program::CheckedRule,
+                    &[Value],
+                )> = rules.iter().collect();
                 by_priority.sort_by_key(|(_, _, spec, _, _)| std::cmp::Reverse(*spec));
                 for (pi, ri, _, r, args) in &by_priority {
                     if let Effect::Use(c) = r.effect
@@ -441,7 +555,11 @@ pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDeci
                 }
             }
             Hook::Log => {
-                let mask = |v: &[u32]| v.iter().filter(|i| **i < 64).fold(0u64, |m, i| m | (1u64 << i));
+                let mask = |v: &[u32]| {
+                    v.iter()
+                        .filter(|i| **i < 64)
+                        .fold(0u64, |m, i| m | (1u64 << i))
+                };
                 for (_, _, _, r, args) in &rules {
                     match &r.effect {
                         Effect::Record(f) if holds(r, args)? => d.record |= mask(f),
@@ -456,7 +574,14 @@ pub fn decide(program: &Program, hook: Hook, attrs: &[Option<Value>]) -> RefDeci
         Ok(())
     })();
     if let Err(e) = result {
-        return RefDecision { outcome: Outcome::Deny, rule: None, cipher: None, record: 0, redact: 0, error: Some(e) };
+        return RefDecision {
+            outcome: Outcome::Deny,
+            rule: None,
+            cipher: None,
+            record: 0,
+            redact: 0,
+            error: Some(e),
+        };
     }
     d
 }

@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Index of a file in a [`Sources`] set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 pub struct FileId(pub u32);
 
 /// A byte range `start..end` in one source file.
@@ -23,12 +25,20 @@ pub struct Span {
 impl Span {
     /// A span from byte offsets; offsets beyond 4 GiB are clamped.
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span { file, start: clamp_u32(start), end: clamp_u32(end) }
+        Span {
+            file,
+            start: clamp_u32(start),
+            end: clamp_u32(end),
+        }
     }
 
     /// The smallest span covering both (which must be in the same file).
     pub fn join(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// The byte range, for slicing the file's text.
@@ -65,7 +75,10 @@ impl Sources {
     /// Add a file; ids count from 0 in the order files are added.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let id = FileId(clamp_u32(self.files.len()));
-        self.files.push(SourceFile { name: name.into(), text: text.into() });
+        self.files.push(SourceFile {
+            name: name.into(),
+            text: text.into(),
+        });
         id
     }
 
@@ -81,12 +94,16 @@ impl Sources {
 
     /// The text under a span, or `""` when the span does not fit the file.
     pub fn snippet(&self, span: Span) -> &str {
-        self.get(span.file).and_then(|f| f.text.get(span.range())).unwrap_or("")
+        self.get(span.file)
+            .and_then(|f| f.text.get(span.range()))
+            .unwrap_or("")
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, file: FileId, offset: u32) -> (usize, usize) {
-        let Some(f) = self.get(file) else { return (1, 1) };
+        let Some(f) = self.get(file) else {
+            return (1, 1);
+        };
         let mut off = (offset as usize).min(f.text.len());
         while off > 0 && !f.text.is_char_boundary(off) {
             off -= 1;
@@ -100,7 +117,10 @@ impl Sources {
 
     /// Every file with its id, in the order added.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(clamp_u32(i)), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(clamp_u32(i)), f))
     }
 
     /// How many files there are.

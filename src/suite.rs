@@ -73,8 +73,16 @@ impl RuleCoverage {
 
     /// How many of the [`total`](Self::total) outcomes the tests produced.
     pub fn covered(&self) -> usize {
-        let rule = if self.has_condition { usize::from(self.matched) + usize::from(self.not_matched) } else { usize::from(self.matched) };
-        rule + self.conditions.iter().map(|c| usize::from(c.seen_true) + usize::from(c.seen_false)).sum::<usize>()
+        let rule = if self.has_condition {
+            usize::from(self.matched) + usize::from(self.not_matched)
+        } else {
+            usize::from(self.matched)
+        };
+        rule + self
+            .conditions
+            .iter()
+            .map(|c| usize::from(c.seen_true) + usize::from(c.seen_false))
+            .sum::<usize>()
     }
 
     /// Why the rule is not fully covered, if it is not.
@@ -119,17 +127,27 @@ impl Report {
     pub fn coverage_percent(&self) -> f64 {
         let total: usize = self.coverage.iter().map(RuleCoverage::total).sum();
         let covered: usize = self.coverage.iter().map(RuleCoverage::covered).sum();
-        if total == 0 { 100.0 } else { covered as f64 * 100.0 / total as f64 }
+        if total == 0 {
+            100.0
+        } else {
+            covered as f64 * 100.0 / total as f64
+        }
     }
 }
 
 /// Run every test of `program` whose name `filter` accepts, in parallel.
-pub fn run(program: &Program, sources: &Sources, filter: &dyn Fn(&str) -> bool) -> Result<Report, crate::compile::CompileError> {
+pub fn run(
+    program: &Program,
+    sources: &Sources,
+    filter: &dyn Fn(&str) -> bool,
+) -> Result<Report, crate::compile::CompileError> {
     let bundle = crate::compile::compile(program, sources)?;
     let engine = Engine::new(bundle).map_err(|e| crate::compile::CompileError(e.0))?;
     let snap = engine.snapshot();
     let tests: Vec<&TestCase> = program.tests.iter().filter(|t| filter(&t.name)).collect();
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
     let chunk = tests.len().div_ceil(threads).max(1);
     let order = crate::compile::bundle_order(program);
     let mut results = Vec::with_capacity(tests.len());
@@ -164,19 +182,36 @@ pub fn run(program: &Program, sources: &Sources, filter: &dyn Fn(&str) -> bool) 
 
 fn enum_names(snap: &Snapshot, name: &str, mask: u64) -> String {
     let s = snap.schema();
-    let values = s.enum_named(name).and_then(|e| s.enum_def(e)).map(|d| d.values.clone()).unwrap_or_default();
-    let v: Vec<String> = (0..64).filter(|i| mask & (1u64 << i) != 0).filter_map(|i| values.get(i).cloned()).collect();
+    let values = s
+        .enum_named(name)
+        .and_then(|e| s.enum_def(e))
+        .map(|d| d.values.clone())
+        .unwrap_or_default();
+    let v: Vec<String> = (0..64)
+        .filter(|i| mask & (1u64 << i) != 0)
+        .filter_map(|i| values.get(i).cloned())
+        .collect();
     format!("{{{}}}", v.join(", "))
 }
 
 fn describe(snap: &Snapshot, d: &Decision) -> String {
-    let rule = d.rule.and_then(|r| snap.rule(r)).map(|r| format!(" by {} ({}:{}:{})", r.id, r.file, r.line, r.column));
+    let rule = d
+        .rule
+        .and_then(|r| snap.rule(r))
+        .map(|r| format!(" by {} ({}:{}:{})", r.id, r.file, r.line, r.column));
     let what = match d.hook {
         Hook::Encrypt => match d.cipher {
-            Some(c) => format!("cipher {}", enum_names(snap, CIPHER_ENUM, 1u64 << c).trim_matches(['{', '}'])),
+            Some(c) => format!(
+                "cipher {}",
+                enum_names(snap, CIPHER_ENUM, 1u64 << c).trim_matches(['{', '}'])
+            ),
             None => "deny".into(),
         },
-        Hook::Log => format!("record {}, redact {}", enum_names(snap, LOG_FIELD_ENUM, d.record), enum_names(snap, LOG_FIELD_ENUM, d.redact)),
+        Hook::Log => format!(
+            "record {}, redact {}",
+            enum_names(snap, LOG_FIELD_ENUM, d.record),
+            enum_names(snap, LOG_FIELD_ENUM, d.redact)
+        ),
         _ => (if d.is_allow() { "allow" } else { "deny" }).into(),
     };
     let why = match d.reason {
@@ -187,7 +222,14 @@ fn describe(snap: &Snapshot, d: &Decision) -> String {
         Reason::SchemaMismatch => " (schema mismatch)".into(),
         Reason::Internal => " (internal error)".into(),
     };
-    format!("{what}{}{why}", if d.hook == Hook::Log { String::new() } else { rule.unwrap_or_default() })
+    format!(
+        "{what}{}{why}",
+        if d.hook == Hook::Log {
+            String::new()
+        } else {
+            rule.unwrap_or_default()
+        }
+    )
 }
 
 fn run_one(snap: &Snapshot, t: &TestCase) -> TestResult {
@@ -206,7 +248,9 @@ fn run_one(snap: &Snapshot, t: &TestCase) -> TestResult {
                 let outcome_ok = d.outcome == *o;
                 let by_ok = match by {
                     None => true,
-                    Some(r) => rule.as_ref().is_some_and(|info| rule_matches(r, &info.id, info.policy)),
+                    Some(r) => rule
+                        .as_ref()
+                        .is_some_and(|info| rule_matches(r, &info.id, info.policy)),
                 };
                 if !outcome_ok || !by_ok {
                     let expected = match by {
@@ -219,17 +263,26 @@ fn run_one(snap: &Snapshot, t: &TestCase) -> TestResult {
             Expect::Cipher(c) => {
                 if d.cipher != Some(*c) {
                     let name = enum_names(snap, CIPHER_ENUM, 1u64 << c);
-                    failures.push((format!("cipher {}", name.trim_matches(['{', '}'])), describe(snap, &d)));
+                    failures.push((
+                        format!("cipher {}", name.trim_matches(['{', '}'])),
+                        describe(snap, &d),
+                    ));
                 }
             }
             Expect::Record(m) => {
                 if d.record != *m {
-                    failures.push((format!("record {}", enum_names(snap, LOG_FIELD_ENUM, *m)), describe(snap, &d)));
+                    failures.push((
+                        format!("record {}", enum_names(snap, LOG_FIELD_ENUM, *m)),
+                        describe(snap, &d),
+                    ));
                 }
             }
             Expect::Redact(m) => {
                 if d.redact != *m {
-                    failures.push((format!("redact {}", enum_names(snap, LOG_FIELD_ENUM, *m)), describe(snap, &d)));
+                    failures.push((
+                        format!("redact {}", enum_names(snap, LOG_FIELD_ENUM, *m)),
+                        describe(snap, &d),
+                    ));
                 }
             }
         }
@@ -241,19 +294,34 @@ fn run_one(snap: &Snapshot, t: &TestCase) -> TestResult {
             .into_iter()
             .map(|x| {
                 let info = snap.rule(x.rule);
-                let at = info.as_ref().map(|r| format!("{} ({}:{}:{})", r.id, r.file, r.line, r.column)).unwrap_or_default();
+                let at = info
+                    .as_ref()
+                    .map(|r| format!("{} ({}:{}:{})", r.id, r.file, r.line, r.column))
+                    .unwrap_or_default();
                 let word = match x.outcome {
                     RuleOutcome::Matched => "matched",
                     RuleOutcome::NotMatched => "not matched",
                     RuleOutcome::NotApplicable => "not applicable",
                     RuleOutcome::Error => "error",
                 };
-                let vals: Vec<String> = x.values.iter().map(|(p, v)| format!("{p} = {v}")).collect();
-                if vals.is_empty() { format!("{word:<14} {at}") } else { format!("{word:<14} {at}\n{:<15}   read {}", "", vals.join(", ")) }
+                let vals: Vec<String> =
+                    x.values.iter().map(|(p, v)| format!("{p} = {v}")).collect();
+                if vals.is_empty() {
+                    format!("{word:<14} {at}")
+                } else {
+                    format!("{word:<14} {at}\n{:<15}   read {}", "", vals.join(", "))
+                }
             })
             .collect()
     };
-    TestResult { name: t.name.clone(), hook: t.hook, span: t.span, failures, actual: describe(snap, &d), explain }
+    TestResult {
+        name: t.name.clone(),
+        hook: t.hook,
+        span: t.span,
+        failures,
+        actual: describe(snap, &d),
+        explain,
+    }
 }
 
 /// What the reference interpreter saw while evaluating every applicable rule of each test.
@@ -266,12 +334,28 @@ struct Trace {
 }
 
 impl Trace {
-    fn record(&mut self, program: &Program, order: &[&crate::check::program::Policy], t: &TestCase) {
+    fn record(
+        &mut self,
+        program: &Program,
+        order: &[&crate::check::program::Policy],
+        t: &TestCase,
+    ) {
         for (pi, ri) in reference::applicable(program, t.hook, &t.request) {
             let Some(p) = order.get(pi) else { continue };
-            let Some(rule) = program.bodies.get(p.body as usize).and_then(|b| b.rules.get(ri)) else { continue };
+            let Some(rule) = program
+                .bodies
+                .get(p.body as usize)
+                .and_then(|b| b.rules.get(ri))
+            else {
+                continue;
+            };
             let log = RefCell::new(Vec::new());
-            let env = reference::Env { schema: &program.schema, attrs: &t.request, params: &p.args, trace: Some(&log) };
+            let env = reference::Env {
+                schema: &program.schema,
+                attrs: &t.request,
+                params: &p.args,
+                trace: Some(&log),
+            };
             let result = match &rule.cond {
                 None => Ok(true),
                 Some(c) => reference::truth(c, &env, &mut Vec::new()),
@@ -308,13 +392,24 @@ fn atoms(e: &TExpr, program: &Program, out: &mut Vec<Span>) {
     });
 }
 
-fn coverage(program: &Program, order: &[&crate::check::program::Policy], snap: &Snapshot, traces: &[Trace]) -> Vec<RuleCoverage> {
+fn coverage(
+    program: &Program,
+    order: &[&crate::check::program::Policy],
+    snap: &Snapshot,
+    traces: &[Trace],
+) -> Vec<RuleCoverage> {
     let mut out = Vec::new();
     for (pi, p) in order.iter().enumerate() {
-        let Some(body) = program.bodies.get(p.body as usize) else { continue };
+        let Some(body) = program.bodies.get(p.body as usize) else {
+            continue;
+        };
         for (ri, rule) in body.rules.iter().enumerate() {
             // Defaults are not conditions; they apply or not with their scope.
-            if matches!(rule.effect, crate::check::program::Effect::Default(_) | crate::check::program::Effect::DefaultCipher(_)) {
+            if matches!(
+                rule.effect,
+                crate::check::program::Effect::Default(_)
+                    | crate::check::program::Effect::DefaultCipher(_)
+            ) {
                 continue;
             }
             let (mut t, mut f) = (false, false);
@@ -340,7 +435,11 @@ fn coverage(program: &Program, order: &[&crate::check::program::Policy], snap: &
                             cf |= b;
                         }
                     }
-                    ConditionCoverage { span, seen_true: ct, seen_false: cf }
+                    ConditionCoverage {
+                        span,
+                        seen_true: ct,
+                        seen_false: cf,
+                    }
                 })
                 .collect();
             out.push(RuleCoverage {
@@ -359,7 +458,11 @@ fn coverage(program: &Program, order: &[&crate::check::program::Policy], snap: &
 }
 
 /// A value by its JSON form, for case tables: the same conversion a request uses.
-pub fn json_request(snap: &Snapshot, base: &[Option<Value>], patch: &serde_json::Value) -> Result<Vec<Option<Value>>, crate::engine::RequestError> {
+pub fn json_request(
+    snap: &Snapshot,
+    base: &[Option<Value>],
+    patch: &serde_json::Value,
+) -> Result<Vec<Option<Value>>, crate::engine::RequestError> {
     // Parse the patch alone (it may be partial), then lay it over the base.
     let parsed = snap.request_from_json(&patch.to_string())?;
     let mut out = base.to_vec();

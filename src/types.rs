@@ -69,7 +69,15 @@ impl Type {
 
     /// Whether `<`, `<=`, `>` and `>=` apply (on lattices, `<=` is dominance).
     pub fn is_ordered(&self) -> bool {
-        matches!(self, Type::Int | Type::Timestamp | Type::Duration | Type::Time | Type::Weekday | Type::Lattice(_))
+        matches!(
+            self,
+            Type::Int
+                | Type::Timestamp
+                | Type::Duration
+                | Type::Time
+                | Type::Weekday
+                | Type::Lattice(_)
+        )
     }
 }
 
@@ -151,7 +159,13 @@ pub enum Hook {
 
 impl Hook {
     /// Every hook, in index order.
-    pub const ALL: [Hook; 5] = [Hook::Instantiate, Hook::Access, Hook::Egress, Hook::Encrypt, Hook::Log];
+    pub const ALL: [Hook; 5] = [
+        Hook::Instantiate,
+        Hook::Access,
+        Hook::Egress,
+        Hook::Encrypt,
+        Hook::Log,
+    ];
 
     /// The hook's name as written in policies.
     pub fn name(self) -> &'static str {

@@ -66,17 +66,34 @@ impl Value {
             (Value::Timestamp(t), _) => format_timestamp(*t),
             (Value::Duration(d), _) => format_duration(*d),
             (Value::Time(t), _) => format!("{:02}:{:02}:{:02}", t / 3600, t % 3600 / 60, t % 60),
-            (Value::Weekday(w), _) => WEEKDAYS.get(usize::from(*w)).copied().unwrap_or("?").to_string(),
-            (Value::Enum(i), Type::Enum(e)) => {
-                schema.enum_def(*e).and_then(|d| d.values.get(*i as usize)).cloned().unwrap_or_else(|| "?".into())
-            }
+            (Value::Weekday(w), _) => WEEKDAYS
+                .get(usize::from(*w))
+                .copied()
+                .unwrap_or("?")
+                .to_string(),
+            (Value::Enum(i), Type::Enum(e)) => schema
+                .enum_def(*e)
+                .and_then(|d| d.values.get(*i as usize))
+                .cloned()
+                .unwrap_or_else(|| "?".into()),
             (Value::Level(i), Type::Lattice(l)) => match schema.lattice(*l).map(|d| &d.shape) {
-                Some(LatticeShape::Levels(ls)) => ls.get(*i as usize).cloned().unwrap_or_else(|| "?".into()),
+                Some(LatticeShape::Levels(ls)) => {
+                    ls.get(*i as usize).cloned().unwrap_or_else(|| "?".into())
+                }
                 _ => "?".into(),
             },
-            (Value::Label { level, compartments }, Type::Lattice(l)) => match schema.lattice(*l) {
+            (
+                Value::Label {
+                    level,
+                    compartments,
+                },
+                Type::Lattice(l),
+            ) => match schema.lattice(*l) {
                 Some(def) => match &def.shape {
-                    LatticeShape::Product { base, compartments: names } => {
+                    LatticeShape::Product {
+                        base,
+                        compartments: names,
+                    } => {
                         let lvl = Value::Level(*level).display(&Type::Lattice(*base), schema);
                         let comps: Vec<&str> = names
                             .iter()

@@ -1,6 +1,12 @@
 //! No heap allocation while deciding, nor while filling a request with the typed builder:
 //! a counting global allocator watches both.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 mod common;
 
@@ -16,7 +22,10 @@ static ALLOCS: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: every call is forwarded unchanged to the system allocator; the wrapper only
 // counts calls while a test has switched counting on. Exercised by the tests below.
-#[expect(unsafe_code, reason = "a global allocator is an unsafe trait; this one only counts and forwards")]
+#[expect(
+    unsafe_code,
+    reason = "a global allocator is an unsafe trait; this one only counts and forwards"
+)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if COUNTING.load(Ordering::SeqCst) {
@@ -42,9 +51,14 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn library_engine() -> Engine {
-    let files: Vec<(String, String)> =
-        common::library_files().iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).unwrap())).collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let files: Vec<(String, String)> = common::library_files()
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read_to_string(p).unwrap()))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     Engine::from_sources(&refs).unwrap()
 }
 
@@ -76,11 +90,34 @@ fn deciding_and_building_requests_never_allocate() {
         attr("server.certifications"),
         attr("server.id"),
     );
-    let (cip, ccountry, posture) = (attr("client.ip"), attr("client.country"), attr("client.posture"));
-    let (auth, creds, roles, groups) = (attr("user.authenticated"), attr("user.credentials"), attr("user.roles"), attr("user.groups"));
-    let (oid, class, domain, tags, clearance) = (attr("object.id"), attr("object.class"), attr("object.domain"), attr("object.tags"), attr("object.clearance"));
-    let (tkind, tdomain, tclr) = (attr("target.kind"), attr("target.domain"), attr("target.clearance"));
-    let (action, time, headers) = (attr("request.action"), attr("request.time"), attr("request.headers"));
+    let (cip, ccountry, posture) = (
+        attr("client.ip"),
+        attr("client.country"),
+        attr("client.posture"),
+    );
+    let (auth, creds, roles, groups) = (
+        attr("user.authenticated"),
+        attr("user.credentials"),
+        attr("user.roles"),
+        attr("user.groups"),
+    );
+    let (oid, class, domain, tags, clearance) = (
+        attr("object.id"),
+        attr("object.class"),
+        attr("object.domain"),
+        attr("object.tags"),
+        attr("object.clearance"),
+    );
+    let (tkind, tdomain, tclr) = (
+        attr("target.kind"),
+        attr("target.domain"),
+        attr("target.clearance"),
+    );
+    let (action, time, headers) = (
+        attr("request.action"),
+        attr("request.time"),
+        attr("request.headers"),
+    );
     let managed = snap.symbol(posture, "managed").unwrap();
     let secret = snap.symbol(clearance, "secret").unwrap();
     let read = snap.symbol(action, "read").unwrap();
@@ -133,7 +170,13 @@ fn deciding_and_building_requests_never_allocate() {
     assert_eq!(n, 0, "{n} allocations while building requests and deciding");
     // The decisions are real ones, not errors: every hook reached its rules.
     for d in &decisions[..Hook::ALL.len()] {
-        assert!(!matches!(d.reason, dictum::engine::Reason::Missing(_) | dictum::engine::Reason::Internal), "{d:?}");
+        assert!(
+            !matches!(
+                d.reason,
+                dictum::engine::Reason::Missing(_) | dictum::engine::Reason::Internal
+            ),
+            "{d:?}"
+        );
     }
     assert!(decisions.iter().any(|d| d.is_allow()));
 }

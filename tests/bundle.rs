@@ -1,6 +1,12 @@
 //! Bundles: round trip, and rejection of every kind of damage: truncation at every byte
 //! offset, random bit flips, and hand-crafted out-of-range operands. Never a panic.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 mod common;
 
@@ -52,13 +58,23 @@ fn truncation_at_every_offset_is_rejected() {
 fn trailing_garbage_and_wrong_magic_are_rejected() {
     let mut bytes = bundle().encode().unwrap();
     bytes.push(0);
-    assert!(Bundle::decode(&bytes).unwrap_err().0.contains("truncated or padded"));
+    assert!(
+        Bundle::decode(&bytes)
+            .unwrap_err()
+            .0
+            .contains("truncated or padded")
+    );
     let mut bytes = bundle().encode().unwrap();
     bytes[0] = b'X';
     assert!(Bundle::decode(&bytes).unwrap_err().0.contains("magic"));
     let mut bytes = bundle().encode().unwrap();
     bytes[8] = 99;
-    assert!(Bundle::decode(&bytes).unwrap_err().0.contains("format version 99"));
+    assert!(
+        Bundle::decode(&bytes)
+            .unwrap_err()
+            .0
+            .contains("format version 99")
+    );
     assert!(Bundle::decode(b"").is_err());
 }
 
@@ -70,7 +86,10 @@ fn every_single_bit_flip_in_the_payload_is_caught() {
         for bit in 0..8 {
             let mut b = bytes.clone();
             b[i] ^= 1 << bit;
-            assert!(Bundle::decode(&b).is_err(), "flip of bit {bit} at byte {i} accepted");
+            assert!(
+                Bundle::decode(&b).is_err(),
+                "flip of bit {bit} at byte {i} accepted"
+            );
         }
     }
 }
@@ -113,7 +132,11 @@ fn rejects(want: &str, f: impl FnOnce(&mut Bundle)) {
     f(&mut b);
     let bytes = b.encode().unwrap();
     let err = Bundle::decode(&bytes).unwrap_err();
-    assert!(err.0.contains(want), "expected an error about `{want}`, got `{}`", err.0);
+    assert!(
+        err.0.contains(want),
+        "expected an error about `{want}`, got `{}`",
+        err.0
+    );
 }
 
 fn first_body_with_code(b: &mut Bundle) -> &mut dictum::bundle::BodyCode {
@@ -122,12 +145,27 @@ fn first_body_with_code(b: &mut Bundle) -> &mut dictum::bundle::BodyCode {
 
 #[test]
 fn out_of_range_operands_are_rejected() {
-    rejects("out of range", |b| first_body_with_code(b).code[0] = Instr::Push(Src::Attr(9999)));
-    rejects("out of range", |b| first_body_with_code(b).code[0] = Instr::Push(Src::Const(9999)));
-    rejects("out of range", |b| first_body_with_code(b).code[0] = Instr::Push(Src::Param(7)));
-    rejects("slot out of range", |b| first_body_with_code(b).code[0] = Instr::Has(4000));
-    rejects("regex out of range", |b| first_body_with_code(b).code[0] = Instr::Matches { text: Src::Attr(0), regex: 5 });
-    rejects("jump target out of range", |b| first_body_with_code(b).code[0] = Instr::Jump(100_000));
+    rejects("out of range", |b| {
+        first_body_with_code(b).code[0] = Instr::Push(Src::Attr(9999))
+    });
+    rejects("out of range", |b| {
+        first_body_with_code(b).code[0] = Instr::Push(Src::Const(9999))
+    });
+    rejects("out of range", |b| {
+        first_body_with_code(b).code[0] = Instr::Push(Src::Param(7))
+    });
+    rejects("slot out of range", |b| {
+        first_body_with_code(b).code[0] = Instr::Has(4000)
+    });
+    rejects("regex out of range", |b| {
+        first_body_with_code(b).code[0] = Instr::Matches {
+            text: Src::Attr(0),
+            regex: 5,
+        }
+    });
+    rejects("jump target out of range", |b| {
+        first_body_with_code(b).code[0] = Instr::Jump(100_000)
+    });
     rejects("backward jump", |b| {
         let body = first_body_with_code(b);
         let n = body.code.len() as u32;
@@ -138,7 +176,11 @@ fn out_of_range_operands_are_rejected() {
     rejects("pops an empty stack", |b| {
         let body = first_body_with_code(b);
         let n = body.code.len() as u32;
-        body.code.push(Instr::Cmp { op: dictum::check::program::CmpOp::Eq, a: Src::Stack, b: Src::Stack });
+        body.code.push(Instr::Cmp {
+            op: dictum::check::program::CmpOp::Eq,
+            a: Src::Stack,
+            b: Src::Stack,
+        });
         body.code.push(Instr::Ret);
         body.rules[0].entry = Some(n);
     });
@@ -148,7 +190,11 @@ fn out_of_range_operands_are_rejected() {
         body.max_stack = 1;
         body.code.push(Instr::Push(Src::Attr(0)));
         body.code.push(Instr::Push(Src::Attr(0)));
-        body.code.push(Instr::Cmp { op: dictum::check::program::CmpOp::Eq, a: Src::Stack, b: Src::Stack });
+        body.code.push(Instr::Cmp {
+            op: dictum::check::program::CmpOp::Eq,
+            a: Src::Stack,
+            b: Src::Stack,
+        });
         body.code.push(Instr::Ret);
         body.rules[0].entry = Some(n);
     });
@@ -167,26 +213,65 @@ fn out_of_range_operands_are_rejected() {
         body.rules[0].entry = Some(n);
     });
     rejects("names a body out of range", |b| b.policies[0].body = 999);
-    rejects("arguments for", |b| b.policies.iter_mut().find(|p| !p.args.is_empty()).unwrap().args.clear());
-    rejects("argument out of range", |b| b.policies.iter_mut().find(|p| !p.args.is_empty()).unwrap().args[0] = 10_000);
+    rejects("arguments for", |b| {
+        b.policies
+            .iter_mut()
+            .find(|p| !p.args.is_empty())
+            .unwrap()
+            .args
+            .clear()
+    });
+    rejects("argument out of range", |b| {
+        b.policies
+            .iter_mut()
+            .find(|p| !p.args.is_empty())
+            .unwrap()
+            .args[0] = 10_000
+    });
     rejects("wrong type", |b| {
         let k = b.consts.len() as u32;
-        b.consts.push(ConstDef { ty: Type::Int, items: vec![FlatScalar::Num(1)], domains: false });
-        b.policies.iter_mut().find(|p| !p.args.is_empty()).unwrap().args[0] = k;
+        b.consts.push(ConstDef {
+            ty: Type::Int,
+            items: vec![FlatScalar::Num(1)],
+            domains: false,
+        });
+        b.policies
+            .iter_mut()
+            .find(|p| !p.args.is_empty())
+            .unwrap()
+            .args[0] = k;
     });
     rejects("hook", |b| b.policies[0].hook = Hook::Log);
     rejects("cipher out of range", |b| {
-        let body = b.bodies.iter_mut().find(|x| x.hook == Hook::Encrypt).unwrap();
+        let body = b
+            .bodies
+            .iter_mut()
+            .find(|x| x.hook == Hook::Encrypt)
+            .unwrap();
         body.rules[0].op = RuleOp::Use(63);
     });
     rejects("does not fit hook", |b| {
-        let body = b.bodies.iter_mut().find(|x| x.hook == Hook::Encrypt).unwrap();
+        let body = b
+            .bodies
+            .iter_mut()
+            .find(|x| x.hook == Hook::Encrypt)
+            .unwrap();
         body.rules[0].op = RuleOp::Permit;
     });
     rejects("invalid regular expression", |b| b.regexes.push("(".into()));
-    rejects("exactly one value", |b| b.consts.push(ConstDef { ty: Type::Int, items: vec![], domains: false }));
+    rejects("exactly one value", |b| {
+        b.consts.push(ConstDef {
+            ty: Type::Int,
+            items: vec![],
+            domains: false,
+        })
+    });
     rejects("enum or lattice that does not exist", |b| {
-        b.consts.push(ConstDef { ty: Type::Enum(dictum::types::EnumId(999)), items: vec![FlatScalar::Num(0)], domains: false })
+        b.consts.push(ConstDef {
+            ty: Type::Enum(dictum::types::EnumId(999)),
+            items: vec![FlatScalar::Num(0)],
+            domains: false,
+        })
     });
     rejects("attribute", |b| b.schema.attrs[0].entity = 999);
 }
@@ -203,11 +288,22 @@ fn kind_mismatches_a_forged_bundle_can_cause_deny_instead_of_panicking() {
     // the verifier checks structure, not types, so the VM must fail closed.
     let mut b = bundle();
     let k = b.consts.len() as u32;
-    b.consts.push(ConstDef { ty: Type::Int, items: vec![FlatScalar::Num(5)], domains: false });
+    b.consts.push(ConstDef {
+        ty: Type::Int,
+        items: vec![FlatScalar::Num(5)],
+        domains: false,
+    });
     let country = b.schema.attr_named("client", "country").unwrap().0;
     for body in &mut b.bodies {
         if body.hook == Hook::Access {
-            body.code = vec![Instr::Cmp { op: dictum::check::program::CmpOp::Lt, a: Src::Attr(country), b: Src::Const(k) }, Instr::Ret];
+            body.code = vec![
+                Instr::Cmp {
+                    op: dictum::check::program::CmpOp::Lt,
+                    a: Src::Attr(country),
+                    b: Src::Const(k),
+                },
+                Instr::Ret,
+            ];
             body.max_stack = 0;
             for r in &mut body.rules {
                 r.entry = Some(0);
@@ -216,7 +312,9 @@ fn kind_mismatches_a_forged_bundle_can_cause_deny_instead_of_panicking() {
     }
     let engine = Engine::from_bytes(&b.encode().unwrap()).unwrap();
     let snap = engine.snapshot();
-    let buf = snap.request_from_json(include_str!("fixtures/request.json")).unwrap();
+    let buf = snap
+        .request_from_json(include_str!("fixtures/request.json"))
+        .unwrap();
     let d = snap.decide(Hook::Access, &buf.view());
     assert!(!d.is_allow());
     assert_eq!(d.reason, dictum::engine::Reason::Internal);

@@ -1,5 +1,11 @@
 //! End-to-end tests of the `dictum` binary: exit codes, human and JSON output.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 mod common;
 
@@ -46,7 +52,11 @@ fn check_clean_file_exits_zero() {
     let f = write(&d, "good.policy", GOOD.as_bytes());
     let o = dictum(&["check", &f]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("checked 1 file: ok, 0 errors, 0 warnings"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("checked 1 file: ok, 0 errors, 0 warnings"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -87,11 +97,24 @@ fn check_json_format_is_one_object_per_line() {
     assert_eq!(first["column"], 24);
     assert_eq!(first["code"], "E0201");
     assert_eq!(first["severity"], "error");
-    assert_eq!(first["message"], "entity `client` has no attribute `contry`");
+    assert_eq!(
+        first["message"],
+        "entity `client` has no attribute `contry`"
+    );
     assert_eq!(first["help"], "did you mean `country`?");
     for l in &lines {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
-        for key in ["file", "line", "column", "end_line", "end_column", "code", "severity", "message", "help"] {
+        for key in [
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "code",
+            "severity",
+            "message",
+            "help",
+        ] {
             assert!(v.get(key).is_some(), "missing {key} in {l}");
         }
     }
@@ -101,7 +124,11 @@ fn check_json_format_is_one_object_per_line() {
 fn check_walks_directories_recursively() {
     let d = scratch("tree");
     write(&d, "a/one.policy", GOOD.as_bytes());
-    write(&d, "a/b/two.policy", b"platform { policy \"two\" on access { permit; } }\n");
+    write(
+        &d,
+        "a/b/two.policy",
+        b"platform { policy \"two\" on access { permit; } }\n",
+    );
     write(&d, "a/notes.txt", b"not a policy");
     let o = dictum(&["check", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -112,7 +139,11 @@ fn check_walks_directories_recursively() {
 fn constants_are_shared_across_files() {
     let d = scratch("shared");
     write(&d, "consts.policy", b"const eu = {\"DE\", \"FR\"};\n");
-    write(&d, "use.policy", b"platform { policy \"eu\" on access { forbid when client.country in eu; } }\n");
+    write(
+        &d,
+        "use.policy",
+        b"platform { policy \"eu\" on access { forbid when client.country in eu; } }\n",
+    );
     let o = dictum(&["check", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
@@ -133,7 +164,11 @@ fn usage_and_io_errors_exit_two() {
     assert_eq!(o.status.code(), Some(2));
     let o = dictum(&["check", "/no/such/file.policy"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("cannot read `/no/such/file.policy`: no such file or directory"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot read `/no/such/file.policy`: no such file or directory"),
+        "{}",
+        stderr(&o)
+    );
     let o = dictum(&["check", "--format", "xml", "x.policy"]);
     assert_eq!(o.status.code(), Some(2));
     let d = scratch("empty");
@@ -146,7 +181,11 @@ fn usage_and_io_errors_exit_two() {
 
 #[test]
 fn help_on_every_command() {
-    for args in [vec!["--help"], vec!["check", "--help"], vec!["schema", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["schema", "--help"],
+    ] {
         let o = dictum(&args);
         assert_eq!(o.status.code(), Some(0), "{args:?}");
         assert!(stdout(&o).contains("Usage:"), "{args:?}");
@@ -163,7 +202,11 @@ fn schema_prints_and_extends() {
     assert!(out.contains("entity target on egress {"), "{out}");
 
     let d = scratch("schema");
-    let s = write(&d, "project.schema", b"enum loyalty { bronze, silver, gold }\nentity user {\n  loyalty?: loyalty;\n}\n");
+    let s = write(
+        &d,
+        "project.schema",
+        b"enum loyalty { bronze, silver, gold }\nentity user {\n  loyalty?: loyalty;\n}\n",
+    );
     let o = dictum(&["schema", "--schema", &s]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("  loyalty?: loyalty;"));
@@ -195,5 +238,9 @@ fn policy_library_checks_clean() {
     let dir = common::repo().join("policies");
     let o = dictum(&["check", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains(": ok, 0 errors, 0 warnings"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(": ok, 0 errors, 0 warnings"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -1,7 +1,13 @@
 //! Differential testing: random well-typed policies and random requests; the compiled
 //! bytecode (engine) and the reference interpreter must agree on every decision, and a
 //! well-typed policy never produces a runtime error.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 mod common;
 
@@ -18,7 +24,16 @@ use proptest::prelude::*;
 use proptest::strategy::Union;
 use std::collections::BTreeSet;
 
-const STRS: &[&str] = &["US", "DE", "FR", "a", "b", "pii-x", "x.d1.example", "d1.example"];
+const STRS: &[&str] = &[
+    "US",
+    "DE",
+    "FR",
+    "a",
+    "b",
+    "pii-x",
+    "x.d1.example",
+    "d1.example",
+];
 const TAGS: &[&str] = &["financial", "gov", "pii-email", "fips", "a", "b"];
 
 fn str_lit() -> impl Strategy<Value = String> {
@@ -26,62 +41,158 @@ fn str_lit() -> impl Strategy<Value = String> {
 }
 
 fn str_set_lit() -> impl Strategy<Value = String> {
-    proptest::collection::btree_set(proptest::sample::select(STRS), 0..4)
-        .prop_map(|s| format!("{{{}}}", s.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ")))
+    proptest::collection::btree_set(proptest::sample::select(STRS), 0..4).prop_map(|s| {
+        format!(
+            "{{{}}}",
+            s.iter()
+                .map(|x| format!("{x:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 fn tag_set_lit() -> impl Strategy<Value = String> {
-    proptest::collection::btree_set(proptest::sample::select(TAGS), 0..4)
-        .prop_map(|s| format!("{{{}}}", s.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ")))
+    proptest::collection::btree_set(proptest::sample::select(TAGS), 0..4).prop_map(|s| {
+        format!(
+            "{{{}}}",
+            s.iter()
+                .map(|x| format!("{x:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 fn str_attr() -> impl Strategy<Value = &'static str> {
-    proptest::sample::select(&["server.country", "server.region", "client.country", "object.class", "object.domain", "object.id"][..])
+    proptest::sample::select(
+        &[
+            "server.country",
+            "server.region",
+            "client.country",
+            "object.class",
+            "object.domain",
+            "object.id",
+        ][..],
+    )
 }
 
 fn set_attr() -> impl Strategy<Value = &'static str> {
-    proptest::sample::select(&["object.tags", "user.roles", "user.groups", "server.certifications"][..])
+    proptest::sample::select(
+        &[
+            "object.tags",
+            "user.roles",
+            "user.groups",
+            "server.certifications",
+        ][..],
+    )
 }
 
 /// A boolean leaf: one comparison of some attribute, always well typed and guarded.
 fn leaf() -> impl Strategy<Value = String> {
     let cmp = proptest::sample::select(&["==", "!=", "<", "<=", ">", ">="][..]);
     Union::new(vec![
-        (str_attr(), proptest::sample::select(&["==", "!="][..]), str_lit()).prop_map(|(a, o, l)| format!("{a} {o} {l}")).boxed(),
-        (str_attr(), str_set_lit()).prop_map(|(a, s)| format!("{a} in {s}")).boxed(),
-        (set_attr(), proptest::sample::select(TAGS)).prop_map(|(a, t)| format!("{a} has {t:?}")).boxed(),
-        (set_attr(), tag_set_lit(), any::<bool>()).prop_map(|(a, s, all)| format!("{a} has {} {s}", if all { "all" } else { "any" })).boxed(),
-        (proptest::sample::select(&["server.tier", "server.generation"][..]), cmp.clone(), -1i64..6).prop_map(|(a, o, n)| format!("{a} {o} {n}")).boxed(),
+        (
+            str_attr(),
+            proptest::sample::select(&["==", "!="][..]),
+            str_lit(),
+        )
+            .prop_map(|(a, o, l)| format!("{a} {o} {l}"))
+            .boxed(),
+        (str_attr(), str_set_lit())
+            .prop_map(|(a, s)| format!("{a} in {s}"))
+            .boxed(),
+        (set_attr(), proptest::sample::select(TAGS))
+            .prop_map(|(a, t)| format!("{a} has {t:?}"))
+            .boxed(),
+        (set_attr(), tag_set_lit(), any::<bool>())
+            .prop_map(|(a, s, all)| format!("{a} has {} {s}", if all { "all" } else { "any" }))
+            .boxed(),
+        (
+            proptest::sample::select(&["server.tier", "server.generation"][..]),
+            cmp.clone(),
+            -1i64..6,
+        )
+            .prop_map(|(a, o, n)| format!("{a} {o} {n}"))
+            .boxed(),
         Just("user.authenticated".to_string()).boxed(),
-        proptest::sample::select(&["10.0.0.0/8", "192.168.1.0/24", "2001:db8::/32", "0.0.0.0/0"][..]).prop_map(|c| format!("client.ip in {c}")).boxed(),
+        proptest::sample::select(
+            &["10.0.0.0/8", "192.168.1.0/24", "2001:db8::/32", "0.0.0.0/0"][..],
+        )
+        .prop_map(|c| format!("client.ip in {c}"))
+        .boxed(),
         Just("client.ip in {10.0.0.0/8, 172.16.0.0/12, 2001:db8::/32}".to_string()).boxed(),
-        (cmp.clone(), proptest::sample::select(&["unclassified", "confidential", "secret", "top_secret"][..]))
+        (
+            cmp.clone(),
+            proptest::sample::select(&["unclassified", "confidential", "secret", "top_secret"][..]),
+        )
             .prop_map(|(o, l)| format!("object.clearance {o} {l}"))
             .boxed(),
-        proptest::sample::select(&["secret", "confidential"][..]).prop_map(|l| format!("lub(object.clearance, {l}) == secret")).boxed(),
-        proptest::sample::select(&["top_secret", "confidential"][..]).prop_map(|l| format!("glb(object.clearance, {l}) >= confidential")).boxed(),
-        proptest::sample::select(&["managed", "unmanaged"][..]).prop_map(|p| format!("(client has posture and client.posture == {p})")).boxed(),
-        proptest::sample::select(&["not (client has posture)", "client has user_agent"][..]).prop_map(str::to_string).boxed(),
-        (str_attr(), proptest::sample::select(&["\"*\"", "\"d*\"", "\"*.example\"", "\"?S\"", "\"a\""][..])).prop_map(|(a, p)| format!("{a} like {p}")).boxed(),
-        (str_attr(), proptest::sample::select(&["\"^[A-Z]{2}$\"", "\"example\"", "r\"^x\\.\""][..])).prop_map(|(a, p)| format!("{a} matches {p}")).boxed(),
-        (str_attr(), proptest::sample::select(&["\"d1.example\"", "\"example\"", "{\"d1.example\", \"FR\"}"][..])).prop_map(|(a, d)| format!("{a} under {d}")).boxed(),
-        (cmp.clone(), 0i64..24).prop_map(|(o, h)| format!("request.time.hour {o} {h}")).boxed(),
+        proptest::sample::select(&["secret", "confidential"][..])
+            .prop_map(|l| format!("lub(object.clearance, {l}) == secret"))
+            .boxed(),
+        proptest::sample::select(&["top_secret", "confidential"][..])
+            .prop_map(|l| format!("glb(object.clearance, {l}) >= confidential"))
+            .boxed(),
+        proptest::sample::select(&["managed", "unmanaged"][..])
+            .prop_map(|p| format!("(client has posture and client.posture == {p})"))
+            .boxed(),
+        proptest::sample::select(&["not (client has posture)", "client has user_agent"][..])
+            .prop_map(str::to_string)
+            .boxed(),
+        (
+            str_attr(),
+            proptest::sample::select(&["\"*\"", "\"d*\"", "\"*.example\"", "\"?S\"", "\"a\""][..]),
+        )
+            .prop_map(|(a, p)| format!("{a} like {p}"))
+            .boxed(),
+        (
+            str_attr(),
+            proptest::sample::select(&["\"^[A-Z]{2}$\"", "\"example\"", "r\"^x\\.\""][..]),
+        )
+            .prop_map(|(a, p)| format!("{a} matches {p}"))
+            .boxed(),
+        (
+            str_attr(),
+            proptest::sample::select(
+                &["\"d1.example\"", "\"example\"", "{\"d1.example\", \"FR\"}"][..],
+            ),
+        )
+            .prop_map(|(a, d)| format!("{a} under {d}"))
+            .boxed(),
+        (cmp.clone(), 0i64..24)
+            .prop_map(|(o, h)| format!("request.time.hour {o} {h}"))
+            .boxed(),
         Just("request.time.weekday in {mon, tue, wed, thu, fri}".to_string()).boxed(),
-        (cmp.clone(), proptest::sample::select(&["09:00", "12:30:00", "18:00"][..])).prop_map(|(o, t)| format!("request.time.time_of_day {o} {t}")).boxed(),
+        (
+            cmp.clone(),
+            proptest::sample::select(&["09:00", "12:30:00", "18:00"][..]),
+        )
+            .prop_map(|(o, t)| format!("request.time.time_of_day {o} {t}"))
+            .boxed(),
         Just("request.time - 2026-01-01T00:00:00Z > 30d".to_string()).boxed(),
         Just("request.time + 1h > 2026-06-01T00:00:00Z".to_string()).boxed(),
-        (proptest::sample::select(&["any", "all"][..]), proptest::sample::select(&["t like \"pii-*\"", "t == \"a\"", "t in {\"a\", \"gov\"}"][..]))
+        (
+            proptest::sample::select(&["any", "all"][..]),
+            proptest::sample::select(
+                &["t like \"pii-*\"", "t == \"a\"", "t in {\"a\", \"gov\"}"][..],
+            ),
+        )
             .prop_map(|(q, b)| format!("({q} t in object.tags: {b})"))
             .boxed(),
         Just("(any r in user.roles: any g in user.groups: r == g)".to_string()).boxed(),
-        (cmp.clone(), 0i64..4).prop_map(|(o, n)| format!("object.tags.size {o} {n}")).boxed(),
+        (cmp.clone(), 0i64..4)
+            .prop_map(|(o, n)| format!("object.tags.size {o} {n}"))
+            .boxed(),
         proptest::sample::select(&["{crypto}", "{}", "{crypto, nato}"][..])
             .prop_map(|c| format!("(object has label and object.label <= label(secret, {c}))"))
             .boxed(),
         Just("(object has label and object.label.compartments has nato)".to_string()).boxed(),
         Just("(object has label and object.label.level >= confidential)".to_string()).boxed(),
         Just("(user has clearance and object.clearance <= user.clearance)".to_string()).boxed(),
-        str_lit().prop_map(|l| format!("client.country in {{server.country, {l}}}")).boxed(),
+        str_lit()
+            .prop_map(|l| format!("client.country in {{server.country, {l}}}"))
+            .boxed(),
         Just("user.roles has any {client.country, \"a\"}".to_string()).boxed(),
         Just("object.tags has all {object.class, \"a\"}".to_string()).boxed(),
         Just("object.domain under {server.region, \"d1.example\"}".to_string()).boxed(),
@@ -96,10 +207,16 @@ fn leaf() -> impl Strategy<Value = String> {
 fn cond() -> impl Strategy<Value = String> {
     leaf().prop_recursive(3, 12, 3, |inner| {
         Union::new(vec![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")).boxed(),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")).boxed(),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| format!("({a} and {b})"))
+                .boxed(),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| format!("({a} or {b})"))
+                .boxed(),
             inner.clone().prop_map(|a| format!("not ({a})")).boxed(),
-            (inner.clone(), inner.clone(), inner).prop_map(|(a, b, c)| format!("{a} and {b} or {c}")).boxed(),
+            (inner.clone(), inner.clone(), inner)
+                .prop_map(|(a, b, c)| format!("{a} and {b} or {c}"))
+                .boxed(),
         ])
     })
 }
@@ -157,7 +274,13 @@ fn hook() -> impl Strategy<Value = Hook> {
 fn policy(n: usize) -> impl Strategy<Value = String> {
     hook().prop_flat_map(move |h| {
         let rules = proptest::collection::vec(rule(h), 1..4);
-        rules.prop_map(move |rs| format!("  policy \"p{n}\" on {} {{\n    {}\n  }}\n", h.name(), rs.join("\n    ")))
+        rules.prop_map(move |rs| {
+            format!(
+                "  policy \"p{n}\" on {} {{\n    {}\n  }}\n",
+                h.name(),
+                rs.join("\n    ")
+            )
+        })
     })
 }
 
@@ -173,7 +296,10 @@ fn scope() -> impl Strategy<Value = (String, String)> {
 
 /// A whole program: a few scoped policies, and a template used with two arguments.
 fn program() -> impl Strategy<Value = String> {
-    let blocks = proptest::collection::vec((scope(), proptest::collection::vec(any::<u8>(), 1..3)), 1..5);
+    let blocks = proptest::collection::vec(
+        (scope(), proptest::collection::vec(any::<u8>(), 1..3)),
+        1..5,
+    );
     (blocks, any::<bool>(), str_set_lit(), str_set_lit(), hook()).prop_flat_map(|(blocks, with_template, arg1, arg2, _)| {
         let n: usize = blocks.iter().map(|(_, ps)| ps.len()).sum();
         let policies = proptest::collection::vec(policy(0), n..=n);
@@ -210,10 +336,27 @@ fn pick<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strat
 /// values), sometimes leaving optional ones out and, rarely, a required one.
 fn request(schema: &'static Schema) -> impl Strategy<Value = Vec<Option<Value>>> {
     let strs = || pick(STRS).prop_map(|s| Value::Str(s.to_string()));
-    let set = || proptest::collection::btree_set(pick(TAGS).prop_map(|s| Value::Str(s.to_string())), 0..4).prop_map(Value::Set);
+    let set = || {
+        proptest::collection::btree_set(pick(TAGS).prop_map(|s| Value::Str(s.to_string())), 0..4)
+            .prop_map(Value::Set)
+    };
     (
-        (strs(), strs(), strs(), pick(&["ledger", "doc", "session"][..]), pick(&["d1.example", "d2.example", "d3.example"][..])),
-        (set(), set(), set(), set(), -1i64..6, -1i64..6, any::<bool>()),
+        (
+            strs(),
+            strs(),
+            strs(),
+            pick(&["ledger", "doc", "session"][..]),
+            pick(&["d1.example", "d2.example", "d3.example"][..]),
+        ),
+        (
+            set(),
+            set(),
+            set(),
+            set(),
+            -1i64..6,
+            -1i64..6,
+            any::<bool>(),
+        ),
         (
             pick(&["10.1.2.3", "192.168.1.7", "2001:db8::5", "8.8.8.8"][..]),
             0u32..4,
@@ -225,50 +368,63 @@ fn request(schema: &'static Schema) -> impl Strategy<Value = Vec<Option<Value>>>
         ),
         (1_700_000_000i64..1_900_000_000, 0u32..10, 0u32..2, 0u32..40),
     )
-        .prop_map(move |((sc, sr, cc, class, dom), (tags, roles, groups, certs, tier, generation, auth), (ip, clr, posture, ua, label, owner, uclr), (time, action, kind, drop))| {
-            let mut v: Vec<Option<Value>> = vec![None; schema.attrs.len()];
-            let mut set_attr = |path: &str, val: Option<Value>| {
-                let (e, a) = path.split_once('.').unwrap();
-                let id = schema.attr_named(e, a).unwrap();
-                v[id.0 as usize] = val;
-            };
-            set_attr("server.id", Some(Value::Str("s1".into())));
-            set_attr("server.region", Some(sr));
-            set_attr("server.country", Some(sc));
-            set_attr("server.jurisdiction", Some(Value::Str("US".into())));
-            set_attr("server.datacenter", Some(Value::Str("dc1".into())));
-            set_attr("server.tier", Some(Value::Int(tier)));
-            set_attr("server.manufacturer", Some(Value::Str("Oxide".into())));
-            set_attr("server.generation", Some(Value::Int(generation)));
-            set_attr("server.certifications", Some(certs));
-            set_attr("client.ip", Some(Value::Ip(ip.parse().unwrap())));
-            set_attr("client.country", Some(cc));
-            set_attr("client.posture", posture.map(Value::Enum));
-            set_attr("client.user_agent", ua.map(|s| Value::Str(s.into())));
-            set_attr("user.authenticated", Some(Value::Bool(auth)));
-            set_attr("user.credentials", Some(Value::Set(BTreeSet::new())));
-            set_attr("user.roles", Some(roles));
-            set_attr("user.groups", Some(groups));
-            set_attr("user.clearance", uclr.map(Value::Level));
-            set_attr("object.id", Some(Value::Str("o1".into())));
-            set_attr("object.class", Some(Value::Str(class.into())));
-            set_attr("object.domain", Some(Value::Str(dom.into())));
-            set_attr("object.tags", Some(tags));
-            set_attr("object.clearance", Some(Value::Level(clr)));
-            set_attr("object.label", label.map(|(l, c)| Value::Label { level: l, compartments: c }));
-            set_attr("object.owner", owner.map(|s| Value::Str(s.into())));
-            set_attr("target.kind", Some(Value::Enum(kind)));
-            set_attr("target.domain", Some(Value::Str("x.d1.example".into())));
-            set_attr("target.clearance", Some(Value::Level(clr / 2)));
-            set_attr("request.action", Some(Value::Enum(action)));
-            set_attr("request.headers", Some(Value::Set(BTreeSet::new())));
-            set_attr("request.time", Some(Value::Timestamp(time)));
-            // One request in forty lacks a required attribute: both must deny.
-            if drop == 0 {
-                set_attr("server.country", None);
-            }
-            v
-        })
+        .prop_map(
+            move |(
+                (sc, sr, cc, class, dom),
+                (tags, roles, groups, certs, tier, generation, auth),
+                (ip, clr, posture, ua, label, owner, uclr),
+                (time, action, kind, drop),
+            )| {
+                let mut v: Vec<Option<Value>> = vec![None; schema.attrs.len()];
+                let mut set_attr = |path: &str, val: Option<Value>| {
+                    let (e, a) = path.split_once('.').unwrap();
+                    let id = schema.attr_named(e, a).unwrap();
+                    v[id.0 as usize] = val;
+                };
+                set_attr("server.id", Some(Value::Str("s1".into())));
+                set_attr("server.region", Some(sr));
+                set_attr("server.country", Some(sc));
+                set_attr("server.jurisdiction", Some(Value::Str("US".into())));
+                set_attr("server.datacenter", Some(Value::Str("dc1".into())));
+                set_attr("server.tier", Some(Value::Int(tier)));
+                set_attr("server.manufacturer", Some(Value::Str("Oxide".into())));
+                set_attr("server.generation", Some(Value::Int(generation)));
+                set_attr("server.certifications", Some(certs));
+                set_attr("client.ip", Some(Value::Ip(ip.parse().unwrap())));
+                set_attr("client.country", Some(cc));
+                set_attr("client.posture", posture.map(Value::Enum));
+                set_attr("client.user_agent", ua.map(|s| Value::Str(s.into())));
+                set_attr("user.authenticated", Some(Value::Bool(auth)));
+                set_attr("user.credentials", Some(Value::Set(BTreeSet::new())));
+                set_attr("user.roles", Some(roles));
+                set_attr("user.groups", Some(groups));
+                set_attr("user.clearance", uclr.map(Value::Level));
+                set_attr("object.id", Some(Value::Str("o1".into())));
+                set_attr("object.class", Some(Value::Str(class.into())));
+                set_attr("object.domain", Some(Value::Str(dom.into())));
+                set_attr("object.tags", Some(tags));
+                set_attr("object.clearance", Some(Value::Level(clr)));
+                set_attr(
+                    "object.label",
+                    label.map(|(l, c)| Value::Label {
+                        level: l,
+                        compartments: c,
+                    }),
+                );
+                set_attr("object.owner", owner.map(|s| Value::Str(s.into())));
+                set_attr("target.kind", Some(Value::Enum(kind)));
+                set_attr("target.domain", Some(Value::Str("x.d1.example".into())));
+                set_attr("target.clearance", Some(Value::Level(clr / 2)));
+                set_attr("request.action", Some(Value::Enum(action)));
+                set_attr("request.headers", Some(Value::Set(BTreeSet::new())));
+                set_attr("request.time", Some(Value::Timestamp(time)));
+                // One request in forty lacks a required attribute: both must deny.
+                if drop == 0 {
+                    set_attr("server.country", None);
+                }
+                v
+            },
+        )
 }
 
 fn schema() -> &'static Schema {
@@ -281,11 +437,22 @@ fn check_agreement(text: &str, requests: &[Vec<Option<Value>>]) -> Result<(), Te
     sources.add("gen.policy", text);
     let checked = check_sources(&sources, schema().clone(), &Limits::default());
     // Two different defaults in one scope are a checker error the generator may produce.
-    if checked.diagnostics.iter().any(|d| d.code == dictum::error::Code::ConflictingDefaults) {
+    if checked
+        .diagnostics
+        .iter()
+        .any(|d| d.code == dictum::error::Code::ConflictingDefaults)
+    {
         return Err(TestCaseError::reject("conflicting defaults"));
     }
-    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
-    prop_assert!(errors.is_empty(), "generated program does not check: {errors:?}\n{text}");
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    prop_assert!(
+        errors.is_empty(),
+        "generated program does not check: {errors:?}\n{text}"
+    );
     let program = checked.program.unwrap();
     let bundle = dictum::compile::compile(&program, &sources).unwrap();
     // The bundle survives encoding and verification.
@@ -299,23 +466,55 @@ fn check_agreement(text: &str, requests: &[Vec<Option<Value>>]) -> Result<(), Te
             let vm = snap.decide(hook, &req);
             let rf = reference::decide(&program, hook, values);
             if let Some(reference::EvalError::Internal(m)) = &rf.error {
-                return Err(TestCaseError::fail(format!("reference runtime error on a well-typed policy: {m}\n{text}")));
+                return Err(TestCaseError::fail(format!(
+                    "reference runtime error on a well-typed policy: {m}\n{text}"
+                )));
             }
-            prop_assert!(vm.reason != Reason::Internal, "VM internal error at {hook}\n{text}\n{values:?}");
-            prop_assert_eq!(vm.outcome, rf.outcome, "outcome at {} for\n{}\nrequest {:?}", hook, text, values);
+            prop_assert!(
+                vm.reason != Reason::Internal,
+                "VM internal error at {hook}\n{text}\n{values:?}"
+            );
+            prop_assert_eq!(
+                vm.outcome,
+                rf.outcome,
+                "outcome at {} for\n{}\nrequest {:?}",
+                hook,
+                text,
+                values
+            );
             let vm_rule = vm.rule.and_then(|r| {
                 let p = snap.bundle().policies.get(r.policy as usize)?;
                 let body = snap.bundle().bodies.get(p.body as usize)?;
-                Some((r.policy as usize, usize::from(body.rules.get(r.rule as usize)?.index)))
+                Some((
+                    r.policy as usize,
+                    usize::from(body.rules.get(r.rule as usize)?.index),
+                ))
             });
             if hook != Hook::Log {
-                prop_assert_eq!(vm_rule, rf.rule, "deciding rule at {} for\n{}\nrequest {:?}", hook, text, values);
+                prop_assert_eq!(
+                    vm_rule,
+                    rf.rule,
+                    "deciding rule at {} for\n{}\nrequest {:?}",
+                    hook,
+                    text,
+                    values
+                );
             }
-            prop_assert_eq!(vm.cipher, rf.cipher, "cipher for\n{}\nrequest {:?}", text, values);
+            prop_assert_eq!(
+                vm.cipher,
+                rf.cipher,
+                "cipher for\n{}\nrequest {:?}",
+                text,
+                values
+            );
             prop_assert_eq!(vm.record, rf.record, "record for\n{}", text);
             prop_assert_eq!(vm.redact, rf.redact, "redact for\n{}", text);
             if rf.error.is_some() {
-                prop_assert!(matches!(vm.reason, Reason::Missing(_)), "missing attribute must deny with reason missing, got {:?}", vm.reason);
+                prop_assert!(
+                    matches!(vm.reason, Reason::Missing(_)),
+                    "missing attribute must deny with reason missing, got {:?}",
+                    vm.reason
+                );
                 prop_assert_eq!(vm.outcome, Outcome::Deny);
             }
         }
@@ -338,16 +537,33 @@ proptest! {
 fn agreement_on_the_policy_library() {
     // The real library, with random requests aimed at its tenants.
     let files = common::library_files();
-    let text: String = files.iter().map(|f| std::fs::read_to_string(f).unwrap() + "\n").collect();
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 300, ..ProptestConfig::default() });
-    let doms = &["bank.example", "agency.gov.example", "docs.example", "games.example"];
+    let text: String = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap() + "\n")
+        .collect();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 300,
+        ..ProptestConfig::default()
+    });
+    let doms = &[
+        "bank.example",
+        "agency.gov.example",
+        "docs.example",
+        "games.example",
+    ];
     runner
-        .run(&(proptest::collection::vec(request(schema()), 4), proptest::sample::select(&doms[..])), |(mut reqs, dom)| {
-            let id = schema().attr_named("object", "domain").unwrap();
-            for r in &mut reqs {
-                r[id.0 as usize] = Some(Value::Str(dom.to_string()));
-            }
-            check_agreement(&text, &reqs)
-        })
+        .run(
+            &(
+                proptest::collection::vec(request(schema()), 4),
+                proptest::sample::select(&doms[..]),
+            ),
+            |(mut reqs, dom)| {
+                let id = schema().attr_named("object", "domain").unwrap();
+                for r in &mut reqs {
+                    r[id.0 as usize] = Some(Value::Str(dom.to_string()));
+                }
+                check_agreement(&text, &reqs)
+            },
+        )
         .unwrap();
 }

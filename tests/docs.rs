@@ -1,6 +1,12 @@
 //! The examples in the documentation are real: every ```dictum block of README.md and
 //! docs/*.md checks without errors or warnings.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 mod common;
 
@@ -41,8 +47,17 @@ fn documented_examples_check_clean() {
             let c = check_sources(&sources, Schema::standard().unwrap(), &Limits::default());
             let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code.as_str()).collect();
             // Examples may define constants they do not use; anything else is a doc bug.
-            let bad: Vec<&&str> = codes.iter().filter(|c| **c != "W0103" && **c != "W0104").collect();
-            assert!(bad.is_empty(), "{} block {}: {:?}\n{block}", f.display(), i + 1, c.diagnostics);
+            let bad: Vec<&&str> = codes
+                .iter()
+                .filter(|c| **c != "W0103" && **c != "W0104")
+                .collect();
+            assert!(
+                bad.is_empty(),
+                "{} block {}: {:?}\n{block}",
+                f.display(),
+                i + 1,
+                c.diagnostics
+            );
         }
     }
     assert!(count >= 4, "found only {count} examples");

@@ -1,5 +1,11 @@
 //! The embedding API: concurrency, atomic swaps, request validation, fail-closed paths.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 use dictum::engine::{Engine, Reason, compile_sources};
 use dictum::schema::Schema;
@@ -23,7 +29,8 @@ fn concurrent_evaluation_with_atomic_swaps() {
     let allow = r#"platform { policy "a" on access { permit; } }"#;
     let deny = r#"platform { policy "b" on access { forbid; } }"#;
     let e = std::sync::Arc::new(engine(allow));
-    let bundle_allow = compile_sources(&[("a.policy", allow)], Schema::standard().unwrap()).unwrap();
+    let bundle_allow =
+        compile_sources(&[("a.policy", allow)], Schema::standard().unwrap()).unwrap();
     let bundle_deny = compile_sources(&[("b.policy", deny)], Schema::standard().unwrap()).unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut workers = Vec::new();
@@ -49,12 +56,20 @@ fn concurrent_evaluation_with_atomic_swaps() {
         }));
     }
     for i in 0..200 {
-        e.swap(if i % 2 == 0 { bundle_deny.clone() } else { bundle_allow.clone() }).unwrap();
+        e.swap(if i % 2 == 0 {
+            bundle_deny.clone()
+        } else {
+            bundle_allow.clone()
+        })
+        .unwrap();
         std::thread::yield_now();
     }
     e.swap(bundle_deny).unwrap();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let total: usize = workers.into_iter().map(|w| w.join().unwrap().iter().sum::<usize>()).sum();
+    let total: usize = workers
+        .into_iter()
+        .map(|w| w.join().unwrap().iter().sum::<usize>())
+        .sum();
     assert!(total > 0);
     // After the last swap, every new decision sees it.
     let buf = e.request_from_json(REQUEST).unwrap();
@@ -68,8 +83,20 @@ fn requests_from_another_schema_are_denied() {
     let mut schema = Schema::standard().unwrap();
     let mut sources = dictum::source::Sources::new();
     let id = sources.add("x.schema", ext);
-    assert!(dictum::schema::load(id, ext, &mut schema, &dictum::syntax::Limits::default()).is_empty());
-    let b = Engine::new(compile_sources(&[("p.policy", r#"platform { policy "a" on access { permit; } }"#)], schema).unwrap()).unwrap();
+    assert!(
+        dictum::schema::load(id, ext, &mut schema, &dictum::syntax::Limits::default()).is_empty()
+    );
+    let b = Engine::new(
+        compile_sources(
+            &[(
+                "p.policy",
+                r#"platform { policy "a" on access { permit; } }"#,
+            )],
+            schema,
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let buf = a.request_from_json(REQUEST).unwrap();
     assert!(a.decide(Hook::Access, &buf.view()).is_allow());
     let d = b.decide(Hook::Access, &buf.view());
@@ -91,7 +118,9 @@ fn missing_required_attributes_deny_with_the_attribute_named() {
     let buf = snap.request_from_json(&v.to_string()).unwrap();
     let d = snap.decide(Hook::Access, &buf.view());
     assert!(!d.is_allow());
-    let Reason::Missing(id) = d.reason else { panic!("{d:?}") };
+    let Reason::Missing(id) = d.reason else {
+        panic!("{d:?}")
+    };
     assert_eq!(snap.schema().attr_path(id), "client.ip");
     // Only what the hook's policies read is required: `target` is not read at access,
     // and `server.tier` is read by no policy at all.
@@ -101,7 +130,9 @@ fn missing_required_attributes_deny_with_the_attribute_named() {
     let buf = snap.request_from_json(&v.to_string()).unwrap();
     assert!(snap.decide(Hook::Access, &buf.view()).is_allow());
     let d = snap.decide(Hook::Egress, &buf.view());
-    let Reason::Missing(id) = d.reason else { panic!("{d:?}") };
+    let Reason::Missing(id) = d.reason else {
+        panic!("{d:?}")
+    };
     assert_eq!(snap.schema().attr_path(id), "target.domain");
 }
 
@@ -109,22 +140,52 @@ fn missing_required_attributes_deny_with_the_attribute_named() {
 fn bad_request_json_names_the_field() {
     let e = engine(r#"platform { policy "a" on access { permit; } }"#);
     let cases = [
-        (r#"{"client": {"ip": "999.1.1.1"}}"#, "client.ip: expected an IP address, found the string \"999.1.1.1\""),
-        (r#"{"client": {"ipp": "1.1.1.1"}}"#, "client.ipp: entity `client` has no attribute `ipp`"),
+        (
+            r#"{"client": {"ip": "999.1.1.1"}}"#,
+            "client.ip: expected an IP address, found the string \"999.1.1.1\"",
+        ),
+        (
+            r#"{"client": {"ipp": "1.1.1.1"}}"#,
+            "client.ipp: entity `client` has no attribute `ipp`",
+        ),
         (r#"{"cliente": {}}"#, "cliente: unknown entity `cliente`"),
-        (r#"{"object": {"tags": "x"}}"#, "object.tags: expected an array, found the string \"x\""),
-        (r#"{"object": {"tags": [1]}}"#, "object.tags[0]: expected a string, found the number `1`"),
-        (r#"{"object": {"clearance": "cosmic"}}"#, "object.clearance: expected one of \"unclassified\""),
-        (r#"{"request": {"time": "yesterday"}}"#, "request.time: expected a timestamp"),
-        (r#"{"server": {"tier": 1.5}}"#, "server.tier: expected an integer"),
-        (r#"{"client": {"ip": null}}"#, "client.ip: a required attribute cannot be null"),
-        (r#"{"object": {"label": {"level": "secret", "compartments": ["cosmic"]}}}"#, "object.label.compartments[0]: expected one of"),
+        (
+            r#"{"object": {"tags": "x"}}"#,
+            "object.tags: expected an array, found the string \"x\"",
+        ),
+        (
+            r#"{"object": {"tags": [1]}}"#,
+            "object.tags[0]: expected a string, found the number `1`",
+        ),
+        (
+            r#"{"object": {"clearance": "cosmic"}}"#,
+            "object.clearance: expected one of \"unclassified\"",
+        ),
+        (
+            r#"{"request": {"time": "yesterday"}}"#,
+            "request.time: expected a timestamp",
+        ),
+        (
+            r#"{"server": {"tier": 1.5}}"#,
+            "server.tier: expected an integer",
+        ),
+        (
+            r#"{"client": {"ip": null}}"#,
+            "client.ip: a required attribute cannot be null",
+        ),
+        (
+            r#"{"object": {"label": {"level": "secret", "compartments": ["cosmic"]}}}"#,
+            "object.label.compartments[0]: expected one of",
+        ),
         (r#"[1, 2]"#, "$: a request is a JSON object"),
         (r#"{"client": "#, "$: invalid JSON at line 1"),
     ];
     for (json, want) in cases {
         let err = e.request_from_json(json).unwrap_err().to_string();
-        assert!(err.starts_with(want), "for {json}: got `{err}`, want `{want}...`");
+        assert!(
+            err.starts_with(want),
+            "for {json}: got `{err}`, want `{want}...`"
+        );
     }
 }
 
@@ -163,13 +224,21 @@ domain "bank.example" {
     let snap = e.snapshot();
     let buf = snap.request_from_json(REQUEST).unwrap();
     let ex = snap.explain(Hook::Access, &buf.view());
-    let rows: Vec<(String, dictum::engine::RuleOutcome, Vec<(String, String)>)> =
-        ex.into_iter().map(|x| (snap.rule(x.rule).unwrap().id, x.outcome, x.values)).collect();
+    let rows: Vec<(String, dictum::engine::RuleOutcome, Vec<(String, String)>)> = ex
+        .into_iter()
+        .map(|x| (snap.rule(x.rule).unwrap().id, x.outcome, x.values))
+        .collect();
     use dictum::engine::RuleOutcome::*;
     assert_eq!(rows[0].0, "domain \"bank.example\"/p#1");
     assert_eq!(rows[0].1, NotApplicable);
     assert_eq!(rows[1].1, NotMatched);
-    assert_eq!(rows[1].2, vec![("client.country".to_string(), "\"US\"".to_string())]);
+    assert_eq!(
+        rows[1].2,
+        vec![("client.country".to_string(), "\"US\"".to_string())]
+    );
     assert_eq!(rows[2].1, Matched);
-    assert_eq!(rows[2].2, vec![("client.posture".to_string(), "managed".to_string())]);
+    assert_eq!(
+        rows[2].2,
+        vec![("client.posture".to_string(), "managed".to_string())]
+    );
 }

@@ -3,7 +3,13 @@
 //! Tree and comment preservation are checked here independently of the formatter's own
 //! self-check: trees by their debug text with spans blanked out, comments by a small scanner
 //! of its own.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 mod common;
 
@@ -18,7 +24,8 @@ use std::process::{Command, Output};
 
 /// The syntax tree of `text` without its spans, as text.
 fn tree(text: &str) -> String {
-    let f = parse_policy(FileId(0), text, &Limits::default()).unwrap_or_else(|d| panic!("does not parse: {}\n{text}", d.message));
+    let f = parse_policy(FileId(0), text, &Limits::default())
+        .unwrap_or_else(|d| panic!("does not parse: {}\n{text}", d.message));
     let spans = regex::Regex::new(r"Span \{ file: FileId\(\d+\), start: \d+, end: \d+ \}").unwrap();
     spans.replace_all(&format!("{f:?}"), "_").into_owned()
 }
@@ -66,16 +73,42 @@ fn comments(text: &str) -> Vec<String> {
 /// Format `text` and check everything the formatter promises; returns the output.
 fn formats_well(name: &str, text: &str) -> String {
     let once = format_policy(text).unwrap_or_else(|d| panic!("{name}: {}\n{text}", d.message));
-    let twice = format_policy(&once).unwrap_or_else(|d| panic!("{name}: formatted text fails: {}\n{once}", d.message));
-    assert_eq!(once, twice, "{name}: formatting is not idempotent\n--- input\n{text}\n--- once\n{once}");
-    assert_eq!(tree(text), tree(&once), "{name}: the tree changed\n--- input\n{text}\n--- output\n{once}");
-    assert_eq!(comments(text), comments(&once), "{name}: the comments changed\n--- input\n{text}\n--- output\n{once}");
+    let twice = format_policy(&once)
+        .unwrap_or_else(|d| panic!("{name}: formatted text fails: {}\n{once}", d.message));
+    assert_eq!(
+        once, twice,
+        "{name}: formatting is not idempotent\n--- input\n{text}\n--- once\n{once}"
+    );
+    assert_eq!(
+        tree(text),
+        tree(&once),
+        "{name}: the tree changed\n--- input\n{text}\n--- output\n{once}"
+    );
+    assert_eq!(
+        comments(text),
+        comments(&once),
+        "{name}: the comments changed\n--- input\n{text}\n--- output\n{once}"
+    );
     for (n, line) in once.lines().enumerate() {
-        assert_eq!(line, line.trim_end(), "{name}: trailing whitespace on line {}\n{once}", n + 1);
+        assert_eq!(
+            line,
+            line.trim_end(),
+            "{name}: trailing whitespace on line {}\n{once}",
+            n + 1
+        );
     }
-    assert!(!once.contains("\n\n\n"), "{name}: two blank lines in a row\n{once}");
-    assert!(!once.starts_with('\n'), "{name}: starts with a blank line\n{once}");
-    assert!(once.is_empty() || (once.ends_with('\n') && !once.ends_with("\n\n")), "{name}: bad end of file\n{once:?}");
+    assert!(
+        !once.contains("\n\n\n"),
+        "{name}: two blank lines in a row\n{once}"
+    );
+    assert!(
+        !once.starts_with('\n'),
+        "{name}: starts with a blank line\n{once}"
+    );
+    assert!(
+        once.is_empty() || (once.ends_with('\n') && !once.ends_with("\n\n")),
+        "{name}: bad end of file\n{once:?}"
+    );
     once
 }
 
@@ -115,7 +148,12 @@ fn golden_files() {
     for case in &cases {
         let text = std::fs::read_to_string(case).unwrap();
         let out = formats_well(&case.display().to_string(), &text);
-        assert_ne!(out, text, "{}: the input of a golden test should not already be canonical", case.display());
+        assert_ne!(
+            out,
+            text,
+            "{}: the input of a golden test should not already be canonical",
+            case.display()
+        );
         if let Err(e) = common::golden(&case.with_extension("expected"), &out) {
             failures.push(e);
         }
@@ -157,15 +195,27 @@ fn corner_cases() {
         ("// only a comment", "// only a comment\n"),
         ("// a\n\n\n/* b */\n", "// a\n\n/* b */\n"),
         // Windows line endings, tabs, trailing spaces in a comment.
-        ("const\tx = 1;   // note   \r\n\r\nconst y = 2;\r\n", "const x = 1; // note\n\nconst y = 2;\n"),
+        (
+            "const\tx = 1;   // note   \r\n\r\nconst y = 2;\r\n",
+            "const x = 1; // note\n\nconst y = 2;\n",
+        ),
         // Subtraction and negative numbers.
         ("const x = a-1 - -1+b;", "const x = a - 1 - -1 + b;\n"),
         // `>` then `=`.
-        ("const x:set<string>={\"a\",};", "const x: set<string> = {\"a\"};\n"),
+        (
+            "const x:set<string>={\"a\",};",
+            "const x: set<string> = {\"a\"};\n",
+        ),
         // A field of an integer keeps its space; a quantifier over a literal keeps its colon apart.
         ("const x = 1 .x;", "const x = 1 .x;\n"),
-        ("const x = any t in 09:00 : t;", "const x = any t in 09:00 : t;\n"),
-        ("const x = all t in a + ::1 : t;", "const x = all t in a + ::1 : t;\n"),
+        (
+            "const x = any t in 09:00 : t;",
+            "const x = any t in 09:00 : t;\n",
+        ),
+        (
+            "const x = all t in a + ::1 : t;",
+            "const x = all t in a + ::1 : t;\n",
+        ),
         ("const x = any t in s : t;", "const x = any t in s: t;\n"),
         // Literals exactly as written.
         (
@@ -173,13 +223,28 @@ fn corner_cases() {
             "const x = {r\"^\\d+$\", \"a\\\"b\\u{1F600}\", 007, 1h30m, 2001:DB8::/32, ::ffff:1.2.3.4, 2026-01-01T09:00:00Z, 17:30:00, action::read};\n",
         ),
         // Comment markers inside strings are not comments.
-        ("const x = \"// no\" ; const y = r\"/* no */\";", "const x = \"// no\";\nconst y = r\"/* no */\";\n"),
+        (
+            "const x = \"// no\" ; const y = r\"/* no */\";",
+            "const x = \"// no\";\nconst y = r\"/* no */\";\n",
+        ),
         // Empty blocks, with and without a comment.
-        ("platform{policy \"p\" on access{}}", "platform {\n  policy \"p\" on access {}\n}\n"),
-        ("platform{policy \"p\" on access{/* todo */}}", "platform {\n  policy \"p\" on access { /* todo */\n  }\n}\n"),
-        ("platform{\n  // nothing yet\n}", "platform {\n  // nothing yet\n}\n"),
+        (
+            "platform{policy \"p\" on access{}}",
+            "platform {\n  policy \"p\" on access {}\n}\n",
+        ),
+        (
+            "platform{policy \"p\" on access{/* todo */}}",
+            "platform {\n  policy \"p\" on access { /* todo */\n  }\n}\n",
+        ),
+        (
+            "platform{\n  // nothing yet\n}",
+            "platform {\n  // nothing yet\n}\n",
+        ),
         // Parentheses are kept, even redundant ones.
-        ("const x = ((a)) or (not(b));", "const x = ((a)) or (not (b));\n"),
+        (
+            "const x = ((a)) or (not(b));",
+            "const x = ((a)) or (not (b));\n",
+        ),
         ("const x = f (a,b,) ;", "const x = f(a, b);\n"),
     ];
     for (input, expected) in cases {
@@ -198,11 +263,20 @@ fn syntax_errors_are_the_parsers_diagnostics() {
 
 #[test]
 fn long_rules_break_before_top_level_operators() {
-    let long = format!("platform {{ policy \"p\" on access {{ permit when {} or z; }} }}", ["x == \"aaaaaaaaaaaaaaaa\""; 5].join(" and "));
+    let long = format!(
+        "platform {{ policy \"p\" on access {{ permit when {} or z; }} }}",
+        ["x == \"aaaaaaaaaaaaaaaa\""; 5].join(" and ")
+    );
     let out = formats_well("long", &long);
     let lines: Vec<&str> = out.lines().collect();
     // `or` is the top-level chain; the `and`s inside its first operand stay on their line.
-    assert_eq!(lines[2], format!("    permit when {}", ["x == \"aaaaaaaaaaaaaaaa\""; 5].join(" and ")));
+    assert_eq!(
+        lines[2],
+        format!(
+            "    permit when {}",
+            ["x == \"aaaaaaaaaaaaaaaa\""; 5].join(" and ")
+        )
+    );
     assert_eq!(lines[3], "        or z;");
     // At exactly 100 columns a rule stays on one line; at 101 it breaks.
     for (width, lines_expected) in [(100, 1), (101, 2)] {
@@ -265,7 +339,10 @@ impl Gen<'_> {
     }
 
     fn ident(&mut self) {
-        let i = self.one(&["x", "read", "user", "object", "tags", "level", "a_1", "_b", "permit", "policy", "r", "anyx", "notx", "domain"]);
+        let i = self.one(&[
+            "x", "read", "user", "object", "tags", "level", "a_1", "_b", "permit", "policy", "r",
+            "anyx", "notx", "domain",
+        ]);
         self.tok(i);
     }
 
@@ -371,7 +448,10 @@ impl Gen<'_> {
         }
         self.sum(d);
         if self.pick(2) == 1 {
-            let op = self.one(&["==", "!=", "<=", ">=", "<", ">", "in", "has", "like", "matches", "under", "has any", "has all"]);
+            let op = self.one(&[
+                "==", "!=", "<=", ">=", "<", ">", "in", "has", "like", "matches", "under",
+                "has any", "has all",
+            ]);
             for w in op.split(' ') {
                 self.tok(w);
             }
@@ -611,7 +691,12 @@ impl Gen<'_> {
 }
 
 fn random_program(bytes: &[u8]) -> String {
-    let mut g = Gen { bytes, at: 0, text: String::new(), comments: 0 };
+    let mut g = Gen {
+        bytes,
+        at: 0,
+        text: String::new(),
+        comments: 0,
+    };
     g.program();
     g.text
 }
@@ -636,11 +721,24 @@ proptest! {
 fn random_programs_are_varied() {
     let mut all = String::new();
     for seed in 0..200u32 {
-        let bytes: Vec<u8> = (0..600u32).map(|i| (seed.wrapping_mul(2_654_435_761).wrapping_add(i.wrapping_mul(40_503)) >> 7) as u8).collect();
+        let bytes: Vec<u8> = (0..600u32)
+            .map(|i| {
+                (seed
+                    .wrapping_mul(2_654_435_761)
+                    .wrapping_add(i.wrapping_mul(40_503))
+                    >> 7) as u8
+            })
+            .collect();
         all.push_str(&random_program(&bytes));
     }
-    for needle in ["template", "lattice", "domain", "class", "any", "has any", "/*", "//", "r\"", "::1", "{", "(", ".", "\r\n"] {
-        assert!(all.contains(needle), "the generator never produced `{needle}`");
+    for needle in [
+        "template", "lattice", "domain", "class", "any", "has any", "/*", "//", "r\"", "::1", "{",
+        "(", ".", "\r\n",
+    ] {
+        assert!(
+            all.contains(needle),
+            "the generator never produced `{needle}`"
+        );
     }
 }
 
@@ -659,7 +757,8 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
-const MESSY: &str = "// access\nplatform{policy \"p\" on access{permit read,write when a==1 ;   // trailing\n}}\n";
+const MESSY: &str =
+    "// access\nplatform{policy \"p\" on access{permit read,write when a==1 ;   // trailing\n}}\n";
 const TIDY: &str = "// access\nplatform {\n  policy \"p\" on access {\n    permit read, write when a == 1; // trailing\n  }\n}\n";
 
 #[test]
@@ -670,8 +769,16 @@ fn cli_check_lists_files_that_would_change() {
     let o = dictum(&["fmt", "--check", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(stdout(&o), format!("{messy}\n"));
-    assert!(stderr(&o).contains("checked 2 files: 1 would change, 1 unchanged"), "{}", stderr(&o));
-    assert_eq!(std::fs::read_to_string(&messy).unwrap(), MESSY, "--check must not write");
+    assert!(
+        stderr(&o).contains("checked 2 files: 1 would change, 1 unchanged"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        MESSY,
+        "--check must not write"
+    );
 }
 
 #[test]
@@ -691,7 +798,11 @@ fn cli_rewrites_in_place() {
     let o = dictum(&["fmt", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "", "only a summary, on stderr");
-    assert!(stderr(&o).contains("formatted 2 files: 1 changed, 1 unchanged"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("formatted 2 files: 1 changed, 1 unchanged"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(std::fs::read_to_string(&messy).unwrap(), TIDY);
     assert_eq!(std::fs::read_to_string(&tidy).unwrap(), TIDY);
     let o = dictum(&["fmt", "--check", d.to_str().unwrap()]);
@@ -701,13 +812,23 @@ fn cli_rewrites_in_place() {
 #[test]
 fn cli_syntax_error_is_reported_and_other_files_still_formatted() {
     let d = scratch("syntax");
-    let bad = write(&d, "bad.policy", "platform {\n  policy \"p\" on access {\n    permit when a == ;\n  }\n}\n");
+    let bad = write(
+        &d,
+        "bad.policy",
+        "platform {\n  policy \"p\" on access {\n    permit when a == ;\n  }\n}\n",
+    );
     let messy = write(&d, "messy.policy", MESSY);
     let o = dictum(&["fmt", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("E0101") && err.contains("bad.policy:3:"), "{err}");
-    assert!(err.contains("formatted 2 files: 1 changed, 0 unchanged, 1 with errors"), "{err}");
+    assert!(
+        err.contains("E0101") && err.contains("bad.policy:3:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("formatted 2 files: 1 changed, 0 unchanged, 1 with errors"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&messy).unwrap(), TIDY);
     assert!(std::fs::read_to_string(&bad).unwrap().contains("a == ;"));
     let o = dictum(&["fmt", "--check", &bad]);
@@ -718,7 +839,11 @@ fn cli_syntax_error_is_reported_and_other_files_still_formatted() {
     std::fs::write(&p, b"const x = \"\xff\";\n").unwrap();
     let o = dictum(&["fmt", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("E0105") && stderr(&o).contains("not valid UTF-8"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("E0105") && stderr(&o).contains("not valid UTF-8"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -727,7 +852,11 @@ fn cli_usage_and_io_errors_exit_two() {
     assert_eq!(o.status.code(), Some(2));
     let o = dictum(&["fmt", "/no/such/file.policy"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("cannot read `/no/such/file.policy`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot read `/no/such/file.policy`"),
+        "{}",
+        stderr(&o)
+    );
     let d = scratch("empty");
     let o = dictum(&["fmt", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
@@ -739,7 +868,10 @@ fn cli_help() {
     let o = dictum(&["fmt", "--help"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    assert!(out.contains("Usage: dictum fmt") && out.contains("--check") && out.contains("Exit status"), "{out}");
+    assert!(
+        out.contains("Usage: dictum fmt") && out.contains("--check") && out.contains("Exit status"),
+        "{out}"
+    );
     let o = dictum(&["--help"]);
     assert!(stdout(&o).contains("fmt"), "{}", stdout(&o));
 }

@@ -17,7 +17,13 @@
 //!
 //! Each case runs under `catch_unwind`, and every failing case is reported, not just the
 //! first.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 use dictum::check::check_sources;
 use dictum::check::program::{Outcome, Program};
@@ -39,9 +45,19 @@ fn schema() -> Schema {
 
 /// The inputs of one target, sorted; README files are skipped.
 fn inputs(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz_regressions")
+        .join(target);
     let mut v: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("README"))).collect(),
+        Ok(rd) => rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.is_file()
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("README"))
+            })
+            .collect(),
         Err(_) => Vec::new(),
     };
     v.sort();
@@ -55,11 +71,25 @@ fn replay(target: &str, f: impl Fn(&[u8]) + std::panic::RefUnwindSafe) {
     for path in &files {
         let data = std::fs::read(path).unwrap();
         if let Err(e) = std::panic::catch_unwind(|| f(&data)) {
-            let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
-            failures.push(format!("{}: {}", path.display(), msg.lines().take(6).collect::<Vec<_>>().join("\n    ")));
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.push(format!(
+                "{}: {}",
+                path.display(),
+                msg.lines().take(6).collect::<Vec<_>>().join("\n    ")
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} `{target}` regression inputs fail:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} `{target}` regression inputs fail:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 fn text(data: &[u8]) -> String {
@@ -71,17 +101,27 @@ fn check_text(text: &str) -> (Sources, dictum::check::Checked) {
     let mut sources = Sources::new();
     sources.add("fuzz.policy", text);
     let checked = check_sources(&sources, schema(), &Limits::default());
-    if let Some(d) = checked.diagnostics.iter().find(|d| d.code == Code::Internal) {
+    if let Some(d) = checked
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::Internal)
+    {
         panic!("internal error from the checker: {}", d.message);
     }
-    assert_eq!(checked.program.is_some(), !checked.has_errors(), "a program exists exactly when there is no error");
+    assert_eq!(
+        checked.program.is_some(),
+        !checked.has_errors(),
+        "a program exists exactly when there is no error"
+    );
     (sources, checked)
 }
 
 fn compile_and_load(program: &Program, sources: &Sources) -> Engine {
-    let bundle = dictum::compile::compile(program, sources).unwrap_or_else(|e| panic!("the checker accepted a program the compiler rejects: {e}"));
+    let bundle = dictum::compile::compile(program, sources)
+        .unwrap_or_else(|e| panic!("the checker accepted a program the compiler rejects: {e}"));
     let bytes = bundle.encode().unwrap();
-    let decoded = dictum::bundle::Bundle::decode(&bytes).unwrap_or_else(|e| panic!("a compiled bundle does not decode/verify: {e}"));
+    let decoded = dictum::bundle::Bundle::decode(&bytes)
+        .unwrap_or_else(|e| panic!("a compiled bundle does not decode/verify: {e}"));
     assert!(decoded == bundle, "bundle round trip is not exact");
     Engine::new(decoded).unwrap_or_else(|e| panic!("a compiled bundle does not load: {e}"))
 }
@@ -101,7 +141,10 @@ fn agree(program: &Program, snap: &Snapshot, values: &[Option<Value>]) {
         let vm_rule = vm.rule.and_then(|r| {
             let p = snap.bundle().policies.get(r.policy as usize)?;
             let body = snap.bundle().bodies.get(p.body as usize)?;
-            Some((r.policy as usize, usize::from(body.rules.get(r.rule as usize)?.index)))
+            Some((
+                r.policy as usize,
+                usize::from(body.rules.get(r.rule as usize)?.index),
+            ))
         });
         if hook != Hook::Log {
             assert_eq!(vm_rule, rf.rule, "deciding rule at {hook}");
@@ -110,11 +153,18 @@ fn agree(program: &Program, snap: &Snapshot, values: &[Option<Value>]) {
         assert_eq!(vm.record, rf.record, "record at {hook}");
         assert_eq!(vm.redact, rf.redact, "redact at {hook}");
         if rf.error.is_some() {
-            assert!(matches!(vm.reason, Reason::Missing(_)), "a missing attribute must deny with reason missing, got {:?}", vm.reason);
+            assert!(
+                matches!(vm.reason, Reason::Missing(_)),
+                "a missing attribute must deny with reason missing, got {:?}",
+                vm.reason
+            );
             assert_eq!(vm.outcome, Outcome::Deny);
         }
         for e in snap.explain(hook, &req) {
-            assert!(snap.rule(e.rule).is_some(), "explain names a rule that does not exist");
+            assert!(
+                snap.rule(e.rule).is_some(),
+                "explain names a rule that does not exist"
+            );
         }
     }
 }
@@ -125,14 +175,25 @@ fn parse_regressions() {
         let text = text(data);
         let limits = Limits::default();
         if let Err(d) = dictum::syntax::parse_policy(FileId(0), &text, &limits) {
-            assert!(d.code != Code::Internal, "internal error from the parser: {}", d.message);
+            assert!(
+                d.code != Code::Internal,
+                "internal error from the parser: {}",
+                d.message
+            );
         }
         if let Err(d) = dictum::syntax::parse_expr(FileId(0), &text, &limits) {
-            assert!(d.code != Code::Internal, "internal error from the expression parser: {}", d.message);
+            assert!(
+                d.code != Code::Internal,
+                "internal error from the expression parser: {}",
+                d.message
+            );
         }
         let mut base = schema();
         let diags = dictum::schema::load(FileId(0), &text, &mut base, &limits);
-        assert!(diags.iter().all(|d| d.code != Code::Internal), "internal error from the schema loader");
+        assert!(
+            diags.iter().all(|d| d.code != Code::Internal),
+            "internal error from the schema loader"
+        );
         let (sources, checked) = check_text(&text);
         if let Some(program) = checked.program {
             compile_and_load(&program, &sources);
@@ -158,16 +219,29 @@ fn check_regressions() {
 fn differential_regressions() {
     replay("differential", |data| {
         let text = text(data);
-        let (policy, requests) = text.split_once("---- requests\n").expect("a `---- requests` line");
+        let (policy, requests) = text
+            .split_once("---- requests\n")
+            .expect("a `---- requests` line");
         let (sources, checked) = check_text(policy);
-        if checked.diagnostics.iter().any(|d| d.code == Code::ConflictingDefaults) {
+        if checked
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::ConflictingDefaults)
+        {
             return;
         }
-        let program = checked.program.unwrap_or_else(|| panic!("the case's program does not check: {:?}", checked.diagnostics));
+        let program = checked.program.unwrap_or_else(|| {
+            panic!(
+                "the case's program does not check: {:?}",
+                checked.diagnostics
+            )
+        });
         let engine = compile_and_load(&program, &sources);
         let snap = engine.snapshot();
         for json in requests.lines().filter(|l| !l.trim().is_empty()) {
-            let buf = snap.request_from_json(json).unwrap_or_else(|e| panic!("request rejected: {e}"));
+            let buf = snap
+                .request_from_json(json)
+                .unwrap_or_else(|e| panic!("request rejected: {e}"));
             agree(&program, &snap, &buf.values());
         }
     });
@@ -176,7 +250,9 @@ fn differential_regressions() {
 #[test]
 fn bundle_regressions() {
     replay("bundle", |data| {
-        let Ok(engine) = Engine::from_bytes(data) else { return };
+        let Ok(engine) = Engine::from_bytes(data) else {
+            return;
+        };
         let snap = engine.snapshot();
         if let Ok(buf) = snap.request_from_json(FIXTURE_REQUEST) {
             let r = buf.view();
@@ -203,18 +279,39 @@ fn fmt_regressions() {
     replay("fmt", |data| {
         let text = text(data);
         let limits = Limits::default();
-        let Ok(tree) = dictum::syntax::parse_policy(FileId(0), &text, &limits) else { return };
-        let out = dictum::fmt::format_policy(&text).unwrap_or_else(|d| panic!("formatting a file that parses failed: [{:?}] {}", d.code, d.message));
-        let again = dictum::syntax::parse_policy(FileId(0), &out, &Limits { max_file_bytes: usize::MAX, ..limits })
-            .unwrap_or_else(|d| panic!("formatted text does not parse: {}", d.message));
-        assert!(dictum::fmt::tree::same_tree(&tree, &again), "formatting changed the tree:\n{out}");
+        let Ok(tree) = dictum::syntax::parse_policy(FileId(0), &text, &limits) else {
+            return;
+        };
+        let out = dictum::fmt::format_policy(&text).unwrap_or_else(|d| {
+            panic!(
+                "formatting a file that parses failed: [{:?}] {}",
+                d.code, d.message
+            )
+        });
+        let again = dictum::syntax::parse_policy(
+            FileId(0),
+            &out,
+            &Limits {
+                max_file_bytes: usize::MAX,
+                ..limits
+            },
+        )
+        .unwrap_or_else(|d| panic!("formatted text does not parse: {}", d.message));
+        assert!(
+            dictum::fmt::tree::same_tree(&tree, &again),
+            "formatting changed the tree:\n{out}"
+        );
         let mut before = dictum::fmt::lexer::comments(&text).unwrap();
         let mut after = dictum::fmt::lexer::comments(&out).unwrap();
         before.sort();
         after.sort();
         assert_eq!(before, after, "formatting lost or changed a comment");
-        let twice = dictum::fmt::format_policy(&out).unwrap_or_else(|d| panic!("formatting formatted text failed: {}", d.message));
-        assert!(twice == out, "formatting is not idempotent:\n--- once ---\n{out}\n--- twice ---\n{twice}");
+        let twice = dictum::fmt::format_policy(&out)
+            .unwrap_or_else(|d| panic!("formatting formatted text failed: {}", d.message));
+        assert!(
+            twice == out,
+            "formatting is not idempotent:\n--- once ---\n{out}\n--- twice ---\n{twice}"
+        );
     });
 }
 
@@ -236,7 +333,10 @@ fn library() -> (Program, Engine) {
     files.sort();
     let mut sources = Sources::new();
     for f in &files {
-        sources.add(f.strip_prefix(&root).unwrap().display().to_string(), std::fs::read_to_string(f).unwrap());
+        sources.add(
+            f.strip_prefix(&root).unwrap().display().to_string(),
+            std::fs::read_to_string(f).unwrap(),
+        );
     }
     let checked = check_sources(&sources, schema(), &Limits::default());
     let program = checked.program.expect("the policy library checks");
@@ -252,7 +352,9 @@ fn request_regressions() {
     let (program, engine) = library();
     let snap = engine.snapshot();
     replay("request", |data| {
-        let Ok(buf) = snap.request_from_json(&text(data)) else { return };
+        let Ok(buf) = snap.request_from_json(&text(data)) else {
+            return;
+        };
         agree(&program, &snap, &buf.values());
     });
 }

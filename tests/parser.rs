@@ -1,7 +1,13 @@
 //! The parser and checker never panic or overflow the stack, whatever the input: deep
 //! nesting, long chains, huge literals, random bytes and random token soups all end in a
 //! program or a diagnostic.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 use dictum::check::check_sources;
 use dictum::error::Code;
@@ -24,14 +30,21 @@ fn first_code(text: &str) -> Option<Code> {
 fn deep_parentheses_are_an_error_not_a_crash() {
     for depth in [65, 1_000, 200_000] {
         let text = format!("const x = {}true{};", "(".repeat(depth), ")".repeat(depth));
-        assert_eq!(first_code(&text), Some(Code::NestingTooDeep), "depth {depth}");
+        assert_eq!(
+            first_code(&text),
+            Some(Code::NestingTooDeep),
+            "depth {depth}"
+        );
     }
 }
 
 #[test]
 fn deep_sets_and_unclosed_brackets_are_errors() {
     assert_eq!(first_code(&"{".repeat(100_000)), Some(Code::NestingTooDeep));
-    assert_eq!(first_code(&format!("const x = {};", "{".repeat(100_000))), Some(Code::NestingTooDeep));
+    assert_eq!(
+        first_code(&format!("const x = {};", "{".repeat(100_000))),
+        Some(Code::NestingTooDeep)
+    );
 }
 
 #[test]
@@ -52,8 +65,13 @@ fn long_not_chains_are_an_error() {
 #[test]
 fn long_and_or_chains_are_fine() {
     // Generated policies have long alternatives; they must not be limited by depth.
-    let alts: Vec<String> = (0..20_000).map(|i| format!("client.country == \"C{i}\"")).collect();
-    let text = format!("platform {{ policy \"p\" on access {{ permit when {}; }} }}", alts.join(" or "));
+    let alts: Vec<String> = (0..20_000)
+        .map(|i| format!("client.country == \"C{i}\""))
+        .collect();
+    let text = format!(
+        "platform {{ policy \"p\" on access {{ permit when {}; }} }}",
+        alts.join(" or ")
+    );
     let c = check_text(&text);
     assert!(!c.has_errors(), "{:?}", c.diagnostics.first());
 }
@@ -73,24 +91,39 @@ fn nested_quantifiers_are_bounded() {
 
 #[test]
 fn huge_literals_are_errors() {
-    assert_eq!(first_code(&format!("const x = {};", "9".repeat(100_000))), Some(Code::InvalidLiteral));
+    assert_eq!(
+        first_code(&format!("const x = {};", "9".repeat(100_000))),
+        Some(Code::InvalidLiteral)
+    );
     let long_string = format!("const x = \"{}\";", "a".repeat(1 << 20));
     assert_eq!(first_code(&long_string), Some(Code::InvalidLiteral));
     let big_set: Vec<String> = (0..100_001).map(|i| i.to_string()).collect();
-    assert_eq!(first_code(&format!("const x = {{{}}};", big_set.join(","))), Some(Code::InvalidLiteral));
+    assert_eq!(
+        first_code(&format!("const x = {{{}}};", big_set.join(","))),
+        Some(Code::InvalidLiteral)
+    );
 }
 
 #[test]
 fn oversized_files_are_rejected_before_parsing() {
-    let limits = Limits { max_file_bytes: 100, ..Limits::default() };
+    let limits = Limits {
+        max_file_bytes: 100,
+        ..Limits::default()
+    };
     let err = parse_policy(FileId(0), &" ".repeat(101), &limits).unwrap_err();
     assert_eq!(err.code, Code::FileTooLarge);
 }
 
 #[test]
 fn long_durations_and_ints_do_not_overflow() {
-    assert_eq!(first_code("const d = 99999999999999999d;"), Some(Code::InvalidLiteral));
-    assert_eq!(first_code("const i = -9223372036854775808;"), Some(Code::UnusedConstant));
+    assert_eq!(
+        first_code("const d = 99999999999999999d;"),
+        Some(Code::InvalidLiteral)
+    );
+    assert_eq!(
+        first_code("const i = -9223372036854775808;"),
+        Some(Code::UnusedConstant)
+    );
 }
 
 #[test]
@@ -113,11 +146,75 @@ fn literals_parse_to_the_right_values() {
 }
 
 const TOKENS: &[&str] = &[
-    "platform", "domain", "\"d\"", "policy", "\"p\"", "on", "access", "egress", "{", "}", "(", ")", "permit", "forbid",
-    "when", "and", "or", "not", "in", "has", "any", "all", ":", ";", ",", ".", "client", "ip", "country", "==", "<=",
-    "10.0.0.0/8", "::1", "09:00", "1h", "42", "-1", "\"x\"", "const", "c", "=", "template", "t", "use", "like",
-    "matches", "under", "lub", "lattice", "<", "with", "class", "user", "default", "allow", "record", "redact",
-    "client_ip", "encrypt", "log", "aes_256_gcm", "true", "false", "set", ">", "/*", "*/", "//", "\n",
+    "platform",
+    "domain",
+    "\"d\"",
+    "policy",
+    "\"p\"",
+    "on",
+    "access",
+    "egress",
+    "{",
+    "}",
+    "(",
+    ")",
+    "permit",
+    "forbid",
+    "when",
+    "and",
+    "or",
+    "not",
+    "in",
+    "has",
+    "any",
+    "all",
+    ":",
+    ";",
+    ",",
+    ".",
+    "client",
+    "ip",
+    "country",
+    "==",
+    "<=",
+    "10.0.0.0/8",
+    "::1",
+    "09:00",
+    "1h",
+    "42",
+    "-1",
+    "\"x\"",
+    "const",
+    "c",
+    "=",
+    "template",
+    "t",
+    "use",
+    "like",
+    "matches",
+    "under",
+    "lub",
+    "lattice",
+    "<",
+    "with",
+    "class",
+    "user",
+    "default",
+    "allow",
+    "record",
+    "redact",
+    "client_ip",
+    "encrypt",
+    "log",
+    "aes_256_gcm",
+    "true",
+    "false",
+    "set",
+    ">",
+    "/*",
+    "*/",
+    "//",
+    "\n",
 ];
 
 proptest! {
@@ -141,29 +238,52 @@ proptest! {
 #[test]
 fn parser_findings_from_the_formatter_work() {
     // `name::value` is a qualified value even when its letters spell an IPv6 address.
-    let c = check_text("lattice hexes { cafe < face }\nconst x = hexes::face;\nplatform { policy \"p\" on access { permit when x == cafe; } }");
+    let c = check_text(
+        "lattice hexes { cafe < face }\nconst x = hexes::face;\nplatform { policy \"p\" on access { permit when x == cafe; } }",
+    );
     assert!(!c.has_errors(), "{:?}", c.diagnostics);
     // `ms` is not a duration unit (it used to be read as minutes then seconds).
     assert_eq!(first_code("const d = 100ms;"), Some(Code::Syntax));
     // `has any` is an operator, not a quantifier: many of them are not deep nesting.
-    let chain: Vec<String> = (0..70).map(|_| "object.tags has any {\"a\"}".to_string()).collect();
-    let text = format!("platform {{ policy \"p\" on access {{ permit when {}; }} }}", chain.join(" or "));
+    let chain: Vec<String> = (0..70)
+        .map(|_| "object.tags has any {\"a\"}".to_string())
+        .collect();
+    let text = format!(
+        "platform {{ policy \"p\" on access {{ permit when {}; }} }}",
+        chain.join(" or ")
+    );
     assert!(!check_text(&text).has_errors());
     // A raw string ending in a backslash does not hide what follows from the depth check.
-    let text = format!("const x = r\"\\\"; const y = {}1{};", "(".repeat(200_000), ")".repeat(200_000));
+    let text = format!(
+        "const x = r\"\\\"; const y = {}1{};",
+        "(".repeat(200_000),
+        ")".repeat(200_000)
+    );
     assert_eq!(first_code(&text), Some(Code::NestingTooDeep));
 }
 
 #[test]
 fn rule_count_limit_is_a_diagnostic_and_configurable() {
-    let rules: String = (0..50).map(|i| format!("permit when server.tier == {i};\n")).collect();
+    let rules: String = (0..50)
+        .map(|i| format!("permit when server.tier == {i};\n"))
+        .collect();
     let text = format!("platform {{ policy \"p\" on instantiate {{ {rules} }} }}");
     let mut s = Sources::new();
     s.add("t.policy", text);
-    let tight = Limits { max_rules: 10, ..Limits::default() };
+    let tight = Limits {
+        max_rules: 10,
+        ..Limits::default()
+    };
     let c = check_sources(&s, Schema::standard().unwrap(), &tight);
-    assert_eq!(c.diagnostics.first().map(|d| d.code), Some(Code::FileTooLarge));
-    assert!(c.diagnostics[0].message.contains("50 rules, more than the limit of 10"));
+    assert_eq!(
+        c.diagnostics.first().map(|d| d.code),
+        Some(Code::FileTooLarge)
+    );
+    assert!(
+        c.diagnostics[0]
+            .message
+            .contains("50 rules, more than the limit of 10")
+    );
     let c = check_sources(&s, Schema::standard().unwrap(), &Limits::default());
     assert!(!c.has_errors());
 }

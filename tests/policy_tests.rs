@@ -1,6 +1,12 @@
 //! `dictum test` end to end: results, formats, coverage, exit codes, and a broken policy in
 //! a copy of the library caught with a message a person understands.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benchmarks fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benchmarks fail loudly by design"
+)]
 
 mod common;
 
@@ -10,7 +16,11 @@ use std::process::Output;
 use common::dictum;
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -115,7 +125,13 @@ fn project(name: &str, tests: &str) -> PathBuf {
 #[test]
 fn passing_suite_with_full_coverage() {
     let d = project("pass", PASSING);
-    let o = dictum(&["test", "--coverage", "--fail-under", "100", d.to_str().unwrap()]);
+    let o = dictum(&[
+        "test",
+        "--coverage",
+        "--fail-under",
+        "100",
+        d.to_str().unwrap(),
+    ]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("test finance reads ... ok"), "{out}");
@@ -125,16 +141,27 @@ fn passing_suite_with_full_coverage() {
 
 #[test]
 fn failure_shows_expected_actual_and_the_rules() {
-    let tests = format!("{PASSING}\ntest \"wrong on purpose\" on access {{\n  from eu_client;\n  user.roles = {{\"eu-ok\"}};\n  expect deny;\n}}\n");
+    let tests = format!(
+        "{PASSING}\ntest \"wrong on purpose\" on access {{\n  from eu_client;\n  user.roles = {{\"eu-ok\"}};\n  expect deny;\n}}\n"
+    );
     let d = project("fail", &tests);
     let o = dictum(&["test", d.to_str().unwrap()]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("test wrong on purpose ... FAILED"), "{out}");
     assert!(out.contains("expected: deny"), "{out}");
-    assert!(out.contains("actual:   allow by domain \"bank.example\"/rights#1 ("), "{out}");
-    assert!(out.contains("not matched    domain \"bank.example\"/rights#2"), "{out}");
-    assert!(out.contains("read client.country = \"DE\", user.roles = {\"eu-ok\"}"), "{out}");
+    assert!(
+        out.contains("actual:   allow by domain \"bank.example\"/rights#1 ("),
+        "{out}"
+    );
+    assert!(
+        out.contains("not matched    domain \"bank.example\"/rights#2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("read client.country = \"DE\", user.roles = {\"eu-ok\"}"),
+        "{out}"
+    );
     assert!(out.contains("result: 8 passed, 1 failed"), "{out}");
 }
 
@@ -142,12 +169,24 @@ fn failure_shows_expected_actual_and_the_rules() {
 fn coverage_names_what_is_missing_and_fail_under_fails() {
     let only_one = "test \"finance reads\" on access {\n  from base;\n  expect allow;\n}\n";
     let d = project("coverage", only_one);
-    let o = dictum(&["test", "--coverage", "--fail-under", "90", d.to_str().unwrap()]);
+    let o = dictum(&[
+        "test",
+        "--coverage",
+        "--fail-under",
+        "90",
+        d.to_str().unwrap(),
+    ]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("uncovered:"), "{out}");
-    assert!(out.contains("domain \"bank.example\"/rights#1") && out.contains("never false"), "{out}");
-    assert!(out.contains("domain \"bank.example\"/fips#1") && out.contains("never evaluated"), "{out}");
+    assert!(
+        out.contains("domain \"bank.example\"/rights#1") && out.contains("never false"),
+        "{out}"
+    );
+    assert!(
+        out.contains("domain \"bank.example\"/fips#1") && out.contains("never evaluated"),
+        "{out}"
+    );
     assert!(out.contains("condition `client.country in eu`"), "{out}");
     assert!(out.contains("is below --fail-under 90%"), "{out}");
     let o = dictum(&["test", "--coverage-format", "json", d.to_str().unwrap()]);
@@ -155,29 +194,53 @@ fn coverage_names_what_is_missing_and_fail_under_fails() {
     let last = stdout.lines().last().unwrap();
     let v: serde_json::Value = serde_json::from_str(last).unwrap();
     assert!(v["percent"].as_f64().unwrap() < 50.0);
-    let rights2 = v["rules"].as_array().unwrap().iter().find(|r| r["id"] == "domain \"bank.example\"/rights#2").unwrap();
+    let rights2 = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "domain \"bank.example\"/rights#2")
+        .unwrap();
     assert_eq!(rights2["matched"], false);
     assert_eq!(rights2["not_matched"], true);
 }
 
 #[test]
 fn junit_and_json_formats() {
-    let tests = format!("{PASSING}\ntest \"bad <&> name\" on access {{\n  from base;\n  expect deny;\n}}\n");
+    let tests = format!(
+        "{PASSING}\ntest \"bad <&> name\" on access {{\n  from base;\n  expect deny;\n}}\n"
+    );
     let d = project("formats", &tests);
     let o = dictum(&["test", "--format", "junit", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let xml = String::from_utf8_lossy(&o.stdout);
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
-    assert!(xml.contains("<testsuites name=\"dictum\" tests=\"9\" failures=\"1\">"), "{xml}");
-    assert!(xml.contains("<testsuite name=\"access\" tests=\"5\" failures=\"1\">"), "{xml}");
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testsuites name=\"dictum\" tests=\"9\" failures=\"1\">"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testsuite name=\"access\" tests=\"5\" failures=\"1\">"),
+        "{xml}"
+    );
     assert!(xml.contains("name=\"bad &lt;&amp;&gt; name\""), "{xml}");
-    assert!(xml.contains("<failure message=\"expected deny, got allow by domain"), "{xml}");
+    assert!(
+        xml.contains("<failure message=\"expected deny, got allow by domain"),
+        "{xml}"
+    );
     assert_eq!(xml.matches("<testcase").count(), 9);
     let o = dictum(&["test", "--format", "json", d.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["passed"], 8);
     assert_eq!(v["failed"], 1);
-    let bad = v["tests"].as_array().unwrap().iter().find(|t| t["name"] == "bad <&> name").unwrap();
+    let bad = v["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "bad <&> name")
+        .unwrap();
     assert_eq!(bad["status"], "failed");
     assert_eq!(bad["failures"][0]["expected"], "deny");
 }
@@ -186,10 +249,20 @@ fn junit_and_json_formats() {
 fn filter_empty_and_errors() {
     let d = project("filter", PASSING);
     let o = dictum(&["test", "--filter", "^eu", d.to_str().unwrap()]);
-    assert!(text(&o).contains("result: 3 passed, 0 failed"), "{}", text(&o));
+    assert!(
+        text(&o).contains("result: 3 passed, 0 failed"),
+        "{}",
+        text(&o)
+    );
     let o = dictum(&["test", "--filter", "nothing-matches", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    let o = dictum(&["test", "--filter", "nothing-matches", "--allow-empty", d.to_str().unwrap()]);
+    let o = dictum(&[
+        "test",
+        "--filter",
+        "nothing-matches",
+        "--allow-empty",
+        d.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let o = dictum(&["test", "--filter", "(", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
@@ -200,10 +273,17 @@ fn filter_empty_and_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("no tests found"), "{}", text(&o));
     // A test naming a rule that does not exist is a check error: exit 2 with the diagnostic.
-    let bad = project("badref", "test \"t\" on access {\n  from base;\n  expect allow by \"rihgts#1\";\n}\n");
+    let bad = project(
+        "badref",
+        "test \"t\" on access {\n  from base;\n  expect allow by \"rihgts#1\";\n}\n",
+    );
     let o = dictum(&["test", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("E0409") && text(&o).contains("did you mean `rights#1`?"), "{}", text(&o));
+    assert!(
+        text(&o).contains("E0409") && text(&o).contains("did you mean `rights#1`?"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -218,15 +298,27 @@ fn json_case_tables() {
     )
     .unwrap();
     let o = dictum(&["test", d.to_str().unwrap()]);
-    assert!(text(&o).contains("result: 10 passed, 0 failed"), "{}", text(&o));
-    std::fs::write(d.join("more.cases.json"), r#"{"hook": "access", "from": "nope", "cases": []}"#).unwrap();
+    assert!(
+        text(&o).contains("result: 10 passed, 0 failed"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(
+        d.join("more.cases.json"),
+        r#"{"hook": "access", "from": "nope", "cases": []}"#,
+    )
+    .unwrap();
     let o = dictum(&["test", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("unknown fixture `nope`"), "{}", text(&o));
     std::fs::write(d.join("more.cases.json"), r#"{"hook": "access", "cases": [{"name": "x", "request": {"client": {"ip": "bad"}}, "expect": "deny"}]}"#).unwrap();
     let o = dictum(&["test", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("more.cases.json#1`: client.ip: expected an IP address"), "{}", text(&o));
+    assert!(
+        text(&o).contains("more.cases.json#1`: client.ip: expected an IP address"),
+        "{}",
+        text(&o)
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -35,7 +35,11 @@ pub struct Facts {
 pub type Typed = Option<(TExpr, Facts)>;
 
 fn lit(v: Value, ty: Type, span: Span) -> TExpr {
-    TExpr { kind: TKind::Lit(v), ty, span }
+    TExpr {
+        kind: TKind::Lit(v),
+        ty,
+        span,
+    }
 }
 
 fn typed(kind: TKind, ty: Type, span: Span) -> Typed {
@@ -54,13 +58,25 @@ impl Checker<'_> {
                 Some((lit(v, t, span), Facts::default()))
             }
             ExprKind::Name(id) => self.name(id, ctx, expected).map(|t| (t, Facts::default())),
-            ExprKind::Qualified(ty, val) => self.qualified(ty, val, span).map(|t| (t, Facts::default())),
+            ExprKind::Qualified(ty, val) => {
+                self.qualified(ty, val, span).map(|t| (t, Facts::default()))
+            }
             ExprKind::Field(base, field) => self.field(base, field, ctx, span),
             ExprKind::Set(items) => self.set_lit(items, ctx, expected, span),
             ExprKind::Call(name, args) => self.call(name, args, ctx, expected, span),
             ExprKind::Not(a) => {
                 let (a, f) = self.boolean(a, ctx)?;
-                Some((TExpr { kind: TKind::Not(Box::new(a)), ty: Type::Bool, span }, Facts { if_true: f.if_false, if_false: f.if_true }))
+                Some((
+                    TExpr {
+                        kind: TKind::Not(Box::new(a)),
+                        ty: Type::Bool,
+                        span,
+                    },
+                    Facts {
+                        if_true: f.if_false,
+                        if_false: f.if_true,
+                    },
+                ))
             }
             ExprKind::And(a, b) => {
                 let ra = self.boolean(a, ctx);
@@ -73,7 +89,14 @@ impl Checker<'_> {
                 let mut if_true = fa.if_true;
                 if_true.extend(fb.if_true);
                 let if_false = intersect(&fa.if_false, &fb.if_false);
-                Some((TExpr { kind: TKind::And(Box::new(a), Box::new(b)), ty: Type::Bool, span }, Facts { if_true, if_false }))
+                Some((
+                    TExpr {
+                        kind: TKind::And(Box::new(a), Box::new(b)),
+                        ty: Type::Bool,
+                        span,
+                    },
+                    Facts { if_true, if_false },
+                ))
             }
             ExprKind::Or(a, b) => {
                 let ra = self.boolean(a, ctx);
@@ -86,33 +109,49 @@ impl Checker<'_> {
                 let if_true = intersect(&fa.if_true, &fb.if_true);
                 let mut if_false = fa.if_false;
                 if_false.extend(fb.if_false);
-                Some((TExpr { kind: TKind::Or(Box::new(a), Box::new(b)), ty: Type::Bool, span }, Facts { if_true, if_false }))
+                Some((
+                    TExpr {
+                        kind: TKind::Or(Box::new(a), Box::new(b)),
+                        ty: Type::Bool,
+                        span,
+                    },
+                    Facts { if_true, if_false },
+                ))
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, ctx, span),
             ExprKind::Quant(q, var, set, body) => {
                 let (s, _) = self.expr(set, ctx, None)?;
                 let Type::Set(elem) = &s.ty else {
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, set.span, format!(
-                            "a quantifier ranges over a set, not {}",
-                            self.a(&s.ty)
-                        ))
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            set.span,
+                            format!("a quantifier ranges over a set, not {}", self.a(&s.ty)),
+                        )
                         .label("not a set"),
                     );
                     return None;
                 };
                 if ctx.vars.iter().any(|(n, _)| *n == var.name) {
                     self.error(
-                        Diagnostic::new(Code::Duplicate, var.span, format!("variable `{}` is already bound", var.name))
-                            .label("shadows an enclosing quantifier variable")
-                            .help("choose another name"),
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            var.span,
+                            format!("variable `{}` is already bound", var.name),
+                        )
+                        .label("shadows an enclosing quantifier variable")
+                        .help("choose another name"),
                     );
                     return None;
                 }
                 let mut inner = ctx.clone();
                 inner.vars.push((var.name.clone(), (**elem).clone()));
                 let (body, _) = self.boolean(body, &inner)?;
-                typed(TKind::Quant(*q, Box::new(s), Box::new(body)), Type::Bool, span)
+                typed(
+                    TKind::Quant(*q, Box::new(s), Box::new(body)),
+                    Type::Bool,
+                    span,
+                )
             }
         }
     }
@@ -122,9 +161,13 @@ impl Checker<'_> {
         let (t, f) = self.expr(e, ctx, Some(&Type::Bool))?;
         if t.ty != Type::Bool {
             self.error(
-                Diagnostic::new(Code::TypeMismatch, e.span, format!("expected a condition, found {}", self.a(&t.ty)))
-                    .label("not a bool")
-                    .help("compare it with something, e.g. `==`, `in` or `has`"),
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    e.span,
+                    format!("expected a condition, found {}", self.a(&t.ty)),
+                )
+                .label("not a bool")
+                .help("compare it with something, e.g. `==`, `in` or `has`"),
             );
             return None;
         }
@@ -158,11 +201,19 @@ impl Checker<'_> {
         let span = id.span;
         if let Some(i) = ctx.vars.iter().rposition(|(n, _)| *n == id.name) {
             let ty = ctx.vars.get(i).map(|(_, t)| t.clone())?;
-            return Some(TExpr { kind: TKind::Var(u32::try_from(i).ok()?), ty, span });
+            return Some(TExpr {
+                kind: TKind::Var(u32::try_from(i).ok()?),
+                ty,
+                span,
+            });
         }
         if let Some(i) = ctx.params.iter().position(|(n, _)| *n == id.name) {
             let ty = ctx.params.get(i).map(|(_, t)| t.clone())?;
-            return Some(TExpr { kind: TKind::Param(u32::try_from(i).ok()?), ty, span });
+            return Some(TExpr {
+                kind: TKind::Param(u32::try_from(i).ok()?),
+                ty,
+                span,
+            });
         }
         if self.has_const(&id.name) {
             let (v, t) = self.const_value(&id.name, span)?;
@@ -178,7 +229,11 @@ impl Checker<'_> {
         for (i, e) in self.schema.enums.iter().enumerate() {
             if let Some(pos) = e.values.iter().position(|v| *v == id.name) {
                 let eid = crate::types::EnumId(u32::try_from(i).ok()?);
-                found.push((Value::Enum(u32::try_from(pos).ok()?), Type::Enum(eid), e.name.clone()));
+                found.push((
+                    Value::Enum(u32::try_from(pos).ok()?),
+                    Type::Enum(eid),
+                    e.name.clone(),
+                ));
             }
         }
         for (i, l) in self.schema.lattices.iter().enumerate() {
@@ -186,11 +241,19 @@ impl Checker<'_> {
                 && let Some(pos) = ls.iter().position(|v| *v == id.name)
             {
                 let lid = crate::types::LatticeId(u32::try_from(i).ok()?);
-                found.push((Value::Level(u32::try_from(pos).ok()?), Type::Lattice(lid), l.name.clone()));
+                found.push((
+                    Value::Level(u32::try_from(pos).ok()?),
+                    Type::Lattice(lid),
+                    l.name.clone(),
+                ));
             }
         }
         if let Some(pos) = WEEKDAYS.iter().position(|d| *d == id.name) {
-            found.push((Value::Weekday(u8::try_from(pos).ok()?), Type::Weekday, "weekday".into()));
+            found.push((
+                Value::Weekday(u8::try_from(pos).ok()?),
+                Type::Weekday,
+                "weekday".into(),
+            ));
         }
         match found.len() {
             1 => {
@@ -208,7 +271,10 @@ impl Checker<'_> {
                 }
                 // With an enum or lattice expected, say which values would fit.
                 let expected_values: Option<(String, Vec<String>)> = match expected.map(strip_set) {
-                    Some(Type::Enum(e)) => self.schema.enum_def(*e).map(|d| (d.name.clone(), d.values.clone())),
+                    Some(Type::Enum(e)) => self
+                        .schema
+                        .enum_def(*e)
+                        .map(|d| (d.name.clone(), d.values.clone())),
                     Some(Type::Lattice(l)) => match self.schema.lattice(*l) {
                         Some(d) => match &d.shape {
                             LatticeShape::Levels(ls) => Some((d.name.clone(), ls.clone())),
@@ -220,19 +286,35 @@ impl Checker<'_> {
                 };
                 if let Some((tname, values)) = expected_values {
                     let help = did_you_mean(&id.name, values.iter().map(String::as_str))
-                        .unwrap_or_else(|| format!("the values of `{tname}` are {}", backticked(&values)));
+                        .unwrap_or_else(|| {
+                            format!("the values of `{tname}` are {}", backticked(&values))
+                        });
                     self.error(
-                        Diagnostic::new(Code::UnknownName, span, format!("`{}` is not a value of `{tname}`", id.name))
-                            .label(format!("expected a `{tname}` here"))
-                            .help(help),
+                        Diagnostic::new(
+                            Code::UnknownName,
+                            span,
+                            format!("`{}` is not a value of `{tname}`", id.name),
+                        )
+                        .label(format!("expected a `{tname}` here"))
+                        .help(help),
                     );
                     return None;
                 }
-                let d = Diagnostic::new(Code::UnknownName, span, format!("unknown name `{}`", id.name)).label("not defined");
+                let d = Diagnostic::new(
+                    Code::UnknownName,
+                    span,
+                    format!("unknown name `{}`", id.name),
+                )
+                .label("not defined");
                 let mut names: Vec<String> = ctx.vars.iter().map(|(n, _)| n.clone()).collect();
                 names.extend(ctx.params.iter().map(|(n, _)| n.clone()));
                 names.extend(self.const_names());
-                names.extend(self.schema.enums.iter().flat_map(|e| e.values.iter().cloned()));
+                names.extend(
+                    self.schema
+                        .enums
+                        .iter()
+                        .flat_map(|e| e.values.iter().cloned()),
+                );
                 names.extend(self.schema.lattices.iter().flat_map(|l| match &l.shape {
                     LatticeShape::Levels(ls) => ls.clone(),
                     LatticeShape::Product { .. } => Vec::new(),
@@ -244,11 +326,18 @@ impl Checker<'_> {
                 None
             }
             _ => {
-                let kinds: Vec<String> = found.iter().map(|(_, _, k)| format!("`{}::{}`", k, id.name)).collect();
+                let kinds: Vec<String> = found
+                    .iter()
+                    .map(|(_, _, k)| format!("`{}::{}`", k, id.name))
+                    .collect();
                 self.error(
-                    Diagnostic::new(Code::AmbiguousValue, span, format!("`{}` is a value of several types", id.name))
-                        .label("ambiguous here")
-                        .help(format!("qualify it: {}", kinds.join(" or "))),
+                    Diagnostic::new(
+                        Code::AmbiguousValue,
+                        span,
+                        format!("`{}` is a value of several types", id.name),
+                    )
+                    .label("ambiguous here")
+                    .help(format!("qualify it: {}", kinds.join(" or "))),
                 );
                 None
             }
@@ -260,7 +349,11 @@ impl Checker<'_> {
         match t {
             Type::Enum(e) => self.schema.enum_value(*e, name).map(Value::Enum),
             Type::Lattice(l) => self.schema.lattice_level(*l, name).map(Value::Level),
-            Type::Weekday => WEEKDAYS.iter().position(|d| *d == name).and_then(|p| u8::try_from(p).ok()).map(Value::Weekday),
+            Type::Weekday => WEEKDAYS
+                .iter()
+                .position(|d| *d == name)
+                .and_then(|p| u8::try_from(p).ok())
+                .map(Value::Weekday),
             _ => None,
         }
     }
@@ -273,8 +366,18 @@ impl Checker<'_> {
         } else if ty.name == "weekday" {
             Type::Weekday
         } else {
-            let names = self.schema.enums.iter().map(|e| e.name.as_str()).chain(self.schema.lattices.iter().map(|l| l.name.as_str()));
-            let d = Diagnostic::new(Code::UnknownItem, ty.span, format!("unknown enum or lattice `{}`", ty.name)).label("not a type");
+            let names = self
+                .schema
+                .enums
+                .iter()
+                .map(|e| e.name.as_str())
+                .chain(self.schema.lattices.iter().map(|l| l.name.as_str()));
+            let d = Diagnostic::new(
+                Code::UnknownItem,
+                ty.span,
+                format!("unknown enum or lattice `{}`", ty.name),
+            )
+            .label("not a type");
             let d = match did_you_mean(&ty.name, names) {
                 Some(h) => d.help(h),
                 None => d,
@@ -286,9 +389,13 @@ impl Checker<'_> {
             && let Some(LatticeShape::Product { .. }) = self.schema.lattice(*l).map(|d| &d.shape)
         {
             self.error(
-                Diagnostic::new(Code::TypeMismatch, span, format!("`{}` is a product lattice and has no bare values", ty.name))
-                    .label("not a value")
-                    .help(format!("write `{}(LEVEL, {{COMPARTMENTS}})`", ty.name)),
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    span,
+                    format!("`{}` is a product lattice and has no bare values", ty.name),
+                )
+                .label("not a value")
+                .help(format!("write `{}(LEVEL, {{COMPARTMENTS}})`", ty.name)),
             );
             return None;
         }
@@ -296,15 +403,23 @@ impl Checker<'_> {
             Some(v) => Some(lit(v, t, span)),
             None => {
                 let values: Vec<String> = match &t {
-                    Type::Enum(e) => self.schema.enum_def(*e).map(|d| d.values.clone()).unwrap_or_default(),
+                    Type::Enum(e) => self
+                        .schema
+                        .enum_def(*e)
+                        .map(|d| d.values.clone())
+                        .unwrap_or_default(),
                     Type::Lattice(l) => match self.schema.lattice(*l).map(|d| &d.shape) {
                         Some(LatticeShape::Levels(ls)) => ls.clone(),
                         _ => Vec::new(),
                     },
                     _ => WEEKDAYS.iter().map(|s| s.to_string()).collect(),
                 };
-                let d = Diagnostic::new(Code::UnknownName, val.span, format!("`{}` has no value `{}`", ty.name, val.name))
-                    .label("unknown value");
+                let d = Diagnostic::new(
+                    Code::UnknownName,
+                    val.span,
+                    format!("`{}` has no value `{}`", ty.name, val.name),
+                )
+                .label("unknown value");
                 let help = did_you_mean(&val.name, values.iter().map(String::as_str))
                     .unwrap_or_else(|| format!("the values are {}", backticked(&values)));
                 self.error(d.help(help));
@@ -324,12 +439,19 @@ impl Checker<'_> {
             let attr = self.schema.attr(id)?.clone();
             if attr.optional && !ctx.present.contains(&id) {
                 self.error(
-                    Diagnostic::new(Code::UnguardedOptional, span, format!(
-                        "attribute `{}.{}` is optional and may be absent here",
-                        ent.name, field.name
-                    ))
+                    Diagnostic::new(
+                        Code::UnguardedOptional,
+                        span,
+                        format!(
+                            "attribute `{}.{}` is optional and may be absent here",
+                            ent.name, field.name
+                        ),
+                    )
                     .label("read without a presence test")
-                    .help(format!("test it first: `{} has {} and ...`", ent.name, field.name)),
+                    .help(format!(
+                        "test it first: `{} has {} and ...`",
+                        ent.name, field.name
+                    )),
                 );
                 return None;
             }
@@ -341,13 +463,18 @@ impl Checker<'_> {
             (Type::Timestamp, "time_of_day") => Some((Accessor::TimeOfDay, Type::Time)),
             (Type::Timestamp, "hour") => Some((Accessor::Hour, Type::Int)),
             (Type::Set(_), "size") => Some((Accessor::Size, Type::Int)),
-            (Type::Lattice(l), "level") | (Type::Lattice(l), "compartments") => match self.schema.lattice(*l).map(|d| &d.shape) {
-                Some(LatticeShape::Product { base, .. }) if field.name == "level" => Some((Accessor::Level, Type::Lattice(*base))),
-                Some(LatticeShape::Product { .. }) => {
-                    self.schema.compartment_enum(*l).map(|e| (Accessor::Compartments, Type::set_of(Type::Enum(e))))
+            (Type::Lattice(l), "level") | (Type::Lattice(l), "compartments") => {
+                match self.schema.lattice(*l).map(|d| &d.shape) {
+                    Some(LatticeShape::Product { base, .. }) if field.name == "level" => {
+                        Some((Accessor::Level, Type::Lattice(*base)))
+                    }
+                    Some(LatticeShape::Product { .. }) => self
+                        .schema
+                        .compartment_enum(*l)
+                        .map(|e| (Accessor::Compartments, Type::set_of(Type::Enum(e)))),
+                    _ => None,
                 }
-                _ => None,
-            },
+            }
             _ => None,
         };
         match acc {
@@ -360,11 +487,11 @@ impl Checker<'_> {
                     _ => "none",
                 };
                 self.error(
-                    Diagnostic::new(Code::UnknownAttribute, field.span, format!(
-                        "{} has no field `{}`",
-                        self.a(&b.ty),
-                        field.name
-                    ))
+                    Diagnostic::new(
+                        Code::UnknownAttribute,
+                        field.span,
+                        format!("{} has no field `{}`", self.a(&b.ty), field.name),
+                    )
                     .label("unknown field")
                     .help(format!("fields of this type: {avail}")),
                 );
@@ -376,9 +503,23 @@ impl Checker<'_> {
     /// Resolve `entity.attr` and check the entity is available at this hook.
     fn attr_ref(&mut self, ent: &Ident, field: &Ident, ctx: &Ctx) -> Option<AttrId> {
         let Some((_, entity)) = self.schema.entity_named(&ent.name) else {
-            let d = Diagnostic::new(Code::UnknownEntity, ent.span, format!("unknown entity `{}`", ent.name)).label("not an entity");
-            let help = did_you_mean(&ent.name, self.schema.entities.iter().map(|e| e.name.as_str())).unwrap_or_else(|| {
-                let names: Vec<String> = self.schema.entities.iter().map(|e| e.name.clone()).collect();
+            let d = Diagnostic::new(
+                Code::UnknownEntity,
+                ent.span,
+                format!("unknown entity `{}`", ent.name),
+            )
+            .label("not an entity");
+            let help = did_you_mean(
+                &ent.name,
+                self.schema.entities.iter().map(|e| e.name.as_str()),
+            )
+            .unwrap_or_else(|| {
+                let names: Vec<String> = self
+                    .schema
+                    .entities
+                    .iter()
+                    .map(|e| e.name.clone())
+                    .collect();
                 format!("the entities are {}", backticked(&names))
             });
             self.error(d.help(help));
@@ -387,28 +528,51 @@ impl Checker<'_> {
         let entity = entity.clone();
         let Some(hook) = ctx.hook else {
             self.error(
-                Diagnostic::new(Code::NotConstant, ent.span.join(field.span), "a constant cannot read the request")
-                    .label("request attribute")
-                    .help("constants and template arguments must be known when the policy is compiled"),
+                Diagnostic::new(
+                    Code::NotConstant,
+                    ent.span.join(field.span),
+                    "a constant cannot read the request",
+                )
+                .label("request attribute")
+                .help("constants and template arguments must be known when the policy is compiled"),
             );
             return None;
         };
         if !entity.available_at(hook) {
-            let hooks: Vec<String> = Hook::ALL.iter().filter(|h| entity.available_at(**h)).map(|h| h.name().to_string()).collect();
+            let hooks: Vec<String> = Hook::ALL
+                .iter()
+                .filter(|h| entity.available_at(**h))
+                .map(|h| h.name().to_string())
+                .collect();
             self.error(
-                Diagnostic::new(Code::EntityNotAtHook, ent.span, format!("entity `{}` is not available at hook `{}`", ent.name, hook))
-                    .label(format!("no `{}` at this hook", ent.name))
-                    .help(format!("`{}` is available at {}", ent.name, backticked(&hooks))),
+                Diagnostic::new(
+                    Code::EntityNotAtHook,
+                    ent.span,
+                    format!("entity `{}` is not available at hook `{}`", ent.name, hook),
+                )
+                .label(format!("no `{}` at this hook", ent.name))
+                .help(format!(
+                    "`{}` is available at {}",
+                    ent.name,
+                    backticked(&hooks)
+                )),
             );
             return None;
         }
         match self.schema.attr_named(&ent.name, &field.name) {
             Some(id) => Some(id),
             None => {
-                let names: Vec<String> =
-                    entity.attrs.iter().filter_map(|id| self.schema.attr(*id).map(|a| a.name.clone())).collect();
-                let d = Diagnostic::new(Code::UnknownAttribute, field.span, format!("entity `{}` has no attribute `{}`", ent.name, field.name))
-                    .label("unknown attribute");
+                let names: Vec<String> = entity
+                    .attrs
+                    .iter()
+                    .filter_map(|id| self.schema.attr(*id).map(|a| a.name.clone()))
+                    .collect();
+                let d = Diagnostic::new(
+                    Code::UnknownAttribute,
+                    field.span,
+                    format!("entity `{}` has no attribute `{}`", ent.name, field.name),
+                )
+                .label("unknown attribute");
                 let help = did_you_mean(&field.name, names.iter().map(String::as_str))
                     .unwrap_or_else(|| format!("its attributes are {}", backticked(&names)));
                 self.error(d.help(help));
@@ -424,13 +588,24 @@ impl Checker<'_> {
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for item in items {
-            let exp = if elem_ty == Type::Never { hint.clone() } else { Some(elem_ty.clone()) };
+            let exp = if elem_ty == Type::Never {
+                hint.clone()
+            } else {
+                Some(elem_ty.clone())
+            };
             let Some((t, _)) = self.expr(item, ctx, exp.as_ref()) else {
                 ok = false;
                 continue;
             };
             if matches!(t.ty, Type::Set(_)) {
-                self.error(Diagnostic::new(Code::TypeMismatch, item.span, "sets of sets are not supported").label("a set inside a set"));
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        item.span,
+                        "sets of sets are not supported",
+                    )
+                    .label("a set inside a set"),
+                );
                 ok = false;
                 continue;
             }
@@ -438,11 +613,15 @@ impl Checker<'_> {
                 Some(u) => elem_ty = u,
                 None => {
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, item.span, format!(
-                            "set elements must all have one type: expected `{}`, found `{}`",
-                            self.ty(&elem_ty),
-                            self.ty(&t.ty)
-                        ))
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            item.span,
+                            format!(
+                                "set elements must all have one type: expected `{}`, found `{}`",
+                                self.ty(&elem_ty),
+                                self.ty(&t.ty)
+                            ),
+                        )
                         .label("different type"),
                     );
                     ok = false;
@@ -468,7 +647,14 @@ impl Checker<'_> {
         typed(TKind::Set(out), ty, span)
     }
 
-    fn call(&mut self, name: &Ident, args: &[Expr], ctx: &Ctx, expected: Option<&Type>, span: Span) -> Typed {
+    fn call(
+        &mut self,
+        name: &Ident,
+        args: &[Expr],
+        ctx: &Ctx,
+        expected: Option<&Type>,
+        span: Span,
+    ) -> Typed {
         match name.name.as_str() {
             "lub" | "glb" => {
                 let [a, b] = args else {
@@ -482,24 +668,45 @@ impl Checker<'_> {
                     return None;
                 }
                 let ty = ta.ty.clone();
-                let kind = if name.name == "lub" { TKind::Lub(Box::new(ta), Box::new(tb)) } else { TKind::Glb(Box::new(ta), Box::new(tb)) };
+                let kind = if name.name == "lub" {
+                    TKind::Lub(Box::new(ta), Box::new(tb))
+                } else {
+                    TKind::Glb(Box::new(ta), Box::new(tb))
+                };
                 typed(kind, ty, span)
             }
             other => {
                 let Some(lid) = self.schema.lattice_named(other) else {
                     let mut names = vec!["lub".to_string(), "glb".to_string()];
-                    names.extend(self.schema.lattices.iter().filter(|l| matches!(l.shape, LatticeShape::Product { .. })).map(|l| l.name.clone()));
-                    let d = Diagnostic::new(Code::UnknownItem, name.span, format!("unknown function `{other}`")).label("not a function");
+                    names.extend(
+                        self.schema
+                            .lattices
+                            .iter()
+                            .filter(|l| matches!(l.shape, LatticeShape::Product { .. }))
+                            .map(|l| l.name.clone()),
+                    );
+                    let d = Diagnostic::new(
+                        Code::UnknownItem,
+                        name.span,
+                        format!("unknown function `{other}`"),
+                    )
+                    .label("not a function");
                     let help = did_you_mean(other, names.iter().map(String::as_str))
                         .unwrap_or_else(|| format!("the functions are {}", backticked(&names)));
                     self.error(d.help(help));
                     return None;
                 };
-                let Some(LatticeShape::Product { base, compartments }) = self.schema.lattice(lid).map(|l| l.shape.clone()) else {
+                let Some(LatticeShape::Product { base, compartments }) =
+                    self.schema.lattice(lid).map(|l| l.shape.clone())
+                else {
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, name.span, format!("`{other}` is a total order; write its levels bare"))
-                            .label("not a product lattice")
-                            .help(format!("e.g. `{other}::LEVEL`")),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            name.span,
+                            format!("`{other}` is a total order; write its levels bare"),
+                        )
+                        .label("not a product lattice")
+                        .help(format!("e.g. `{other}::LEVEL`")),
                     );
                     return None;
                 };
@@ -511,16 +718,30 @@ impl Checker<'_> {
                 if tl.ty != Type::Lattice(base) {
                     let base_name = self.ty(&Type::Lattice(base));
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, level.span, format!("expected a level of `{base_name}`, found {}", self.a(&tl.ty)))
-                            .label("wrong level"),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            level.span,
+                            format!(
+                                "expected a level of `{base_name}`, found {}",
+                                self.a(&tl.ty)
+                            ),
+                        )
+                        .label("wrong level"),
                     );
                     return None;
                 }
                 let ExprKind::Set(items) = &comps.kind else {
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, comps.span, "compartments are written as a set literal")
-                            .label("expected `{...}`")
-                            .help(format!("e.g. `{other}(LEVEL, {{{}}})`", compartments.first().cloned().unwrap_or_default())),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            comps.span,
+                            "compartments are written as a set literal",
+                        )
+                        .label("expected `{...}`")
+                        .help(format!(
+                            "e.g. `{other}(LEVEL, {{{}}})`",
+                            compartments.first().cloned().unwrap_or_default()
+                        )),
                     );
                     return None;
                 };
@@ -530,23 +751,39 @@ impl Checker<'_> {
                 for item in items {
                     if let ExprKind::Lit(Literal::Str(s)) = &item.kind {
                         self.error(
-                            Diagnostic::new(Code::TypeMismatch, item.span, format!("compartments are names, not strings: write `{s}`"))
-                                .label("a string")
-                                .help(format!("the compartments of `{other}` are {}", backticked(&compartments))),
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                item.span,
+                                format!("compartments are names, not strings: write `{s}`"),
+                            )
+                            .label("a string")
+                            .help(format!(
+                                "the compartments of `{other}` are {}",
+                                backticked(&compartments)
+                            )),
                         );
                         return None;
                     }
                     let (t, _) = self.expr(item, ctx, Some(&comp_ty))?;
                     match (&t.kind, &t.ty) {
-                        (TKind::Lit(Value::Enum(i)), ty) if *ty == comp_ty && *i < 64 => bits |= 1u64 << i,
+                        (TKind::Lit(Value::Enum(i)), ty) if *ty == comp_ty && *i < 64 => {
+                            bits |= 1u64 << i
+                        }
                         _ => {
                             self.error(
-                                Diagnostic::new(Code::NotConstant, item.span, format!(
-                                    "expected a compartment of `{other}`, found {}",
-                                    self.a(&t.ty)
-                                ))
+                                Diagnostic::new(
+                                    Code::NotConstant,
+                                    item.span,
+                                    format!(
+                                        "expected a compartment of `{other}`, found {}",
+                                        self.a(&t.ty)
+                                    ),
+                                )
                                 .label("not a compartment name")
-                                .help(format!("the compartments of `{other}` are {}", backticked(&compartments))),
+                                .help(format!(
+                                    "the compartments of `{other}` are {}",
+                                    backticked(&compartments)
+                                )),
                             );
                             return None;
                         }
@@ -558,7 +795,13 @@ impl Checker<'_> {
     }
 
     /// Type two operands that must agree, letting a typed side resolve a bare name.
-    fn pair(&mut self, a: &Expr, b: &Expr, ctx: &Ctx, expected: Option<&Type>) -> Option<(TExpr, TExpr)> {
+    fn pair(
+        &mut self,
+        a: &Expr,
+        b: &Expr,
+        ctx: &Ctx,
+        expected: Option<&Type>,
+    ) -> Option<(TExpr, TExpr)> {
         if self.needs_context(a, ctx) && !self.needs_context(b, ctx) {
             let (tb, _) = self.expr(b, ctx, expected)?;
             let (ta, _) = self.expr(a, ctx, Some(&tb.ty))?;
@@ -573,20 +816,28 @@ impl Checker<'_> {
 
     fn lattice_mismatch(&self, a: &TExpr, b: &TExpr, span: Span, what: &str) -> Diagnostic {
         match (&a.ty, &b.ty) {
-            (Type::Lattice(x), Type::Lattice(y)) if x != y => Diagnostic::new(Code::LatticeMismatch, span, format!(
-                "{what} needs levels of one lattice, found `{}` and `{}`",
-                self.ty(&a.ty),
-                self.ty(&b.ty)
-            ))
+            (Type::Lattice(x), Type::Lattice(y)) if x != y => Diagnostic::new(
+                Code::LatticeMismatch,
+                span,
+                format!(
+                    "{what} needs levels of one lattice, found `{}` and `{}`",
+                    self.ty(&a.ty),
+                    self.ty(&b.ty)
+                ),
+            )
             .label("different lattices")
             .secondary(a.span, self.a(&a.ty))
             .secondary(b.span, self.a(&b.ty))
             .help("levels of different lattices are never comparable"),
-            _ => Diagnostic::new(Code::BadOperands, span, format!(
-                "{what} needs two lattice values, found `{}` and `{}`",
-                self.ty(&a.ty),
-                self.ty(&b.ty)
-            ))
+            _ => Diagnostic::new(
+                Code::BadOperands,
+                span,
+                format!(
+                    "{what} needs two lattice values, found `{}` and `{}`",
+                    self.ty(&a.ty),
+                    self.ty(&b.ty)
+                ),
+            )
             .label("not lattice values"),
         }
     }
@@ -600,8 +851,15 @@ impl Checker<'_> {
         {
             let id = self.attr_ref(ent, attr, ctx)?;
             return Some((
-                TExpr { kind: TKind::Has(id), ty: Type::Bool, span },
-                Facts { if_true: vec![id], if_false: Vec::new() },
+                TExpr {
+                    kind: TKind::Has(id),
+                    ty: Type::Bool,
+                    span,
+                },
+                Facts {
+                    if_true: vec![id],
+                    if_false: Vec::new(),
+                },
             ));
         }
         let bool_ = |kind| typed(kind, Type::Bool, span);
@@ -618,7 +876,12 @@ impl Checker<'_> {
                 };
                 let Some(common) = ta.ty.unify(&tb.ty) else {
                     if matches!((&ta.ty, &tb.ty), (Type::Lattice(_), Type::Lattice(_))) {
-                        self.error(self.lattice_mismatch(&ta, &tb, span, &format!("`{}`", op.symbol())));
+                        self.error(self.lattice_mismatch(
+                            &ta,
+                            &tb,
+                            span,
+                            &format!("`{}`", op.symbol()),
+                        ));
                     } else {
                         self.error(self.mismatch(op, &ta, &tb, span));
                     }
@@ -667,9 +930,13 @@ impl Checker<'_> {
                 if !fits {
                     let want = elem_exp.map_or("an `ip` or `cidr`".to_string(), |t| self.a(&t));
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, elem.span, format!("expected {want}, found {}", self.a(&te.ty)))
-                            .label("wrong element type")
-                            .secondary(coll.span, format!("this is {}", self.a(&tc.ty))),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            elem.span,
+                            format!("expected {want}, found {}", self.a(&te.ty)),
+                        )
+                        .label("wrong element type")
+                        .secondary(coll.span, format!("this is {}", self.a(&tc.ty))),
                     );
                     return None;
                 }
@@ -679,16 +946,25 @@ impl Checker<'_> {
                 let (ta, tb) = self.pair(a, b, ctx, None)?;
                 let ok = matches!(ta.ty, Type::Set(_)) && ta.ty.unify(&tb.ty).is_some();
                 if !ok {
-                    self.error(self.mismatch(op, &ta, &tb, span).help("both sides must be sets of one element type"));
+                    self.error(
+                        self.mismatch(op, &ta, &tb, span)
+                            .help("both sides must be sets of one element type"),
+                    );
                     return None;
                 }
-                bool_(if op == BinOp::HasAny { TKind::HasAny(Box::new(ta), Box::new(tb)) } else { TKind::HasAll(Box::new(ta), Box::new(tb)) })
+                bool_(if op == BinOp::HasAny {
+                    TKind::HasAny(Box::new(ta), Box::new(tb))
+                } else {
+                    TKind::HasAll(Box::new(ta), Box::new(tb))
+                })
             }
             BinOp::Like => {
                 let (ta, _) = self.expr(a, ctx, Some(&Type::String))?;
                 let (tb, _) = self.expr(b, ctx, Some(&Type::String))?;
                 if ta.ty != Type::String || tb.ty != Type::String {
-                    self.error(self.mismatch(op, &ta, &tb, span).help("`like` matches a string against a glob pattern such as `\"*.example\"`"));
+                    self.error(self.mismatch(op, &ta, &tb, span).help(
+                        "`like` matches a string against a glob pattern such as `\"*.example\"`",
+                    ));
                     return None;
                 }
                 bool_(TKind::Like(Box::new(ta), Box::new(tb)))
@@ -708,13 +984,29 @@ impl Checker<'_> {
                     );
                     return None;
                 };
-                if let Err(e) = regex::RegexBuilder::new(pattern).size_limit(1 << 20).build() {
+                if let Err(e) = regex::RegexBuilder::new(pattern)
+                    .size_limit(1 << 20)
+                    .build()
+                {
                     let msg = e.to_string();
-                    let last = msg.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid").trim().to_string();
+                    let last = msg
+                        .lines()
+                        .rev()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("invalid")
+                        .trim()
+                        .to_string();
                     self.error(
-                        Diagnostic::new(Code::InvalidRegex, b.span, format!("invalid regular expression: {}", last.trim_start_matches("error: ")))
-                            .label("this pattern")
-                            .help("the syntax is that of the Rust `regex` crate"),
+                        Diagnostic::new(
+                            Code::InvalidRegex,
+                            b.span,
+                            format!(
+                                "invalid regular expression: {}",
+                                last.trim_start_matches("error: ")
+                            ),
+                        )
+                        .label("this pattern")
+                        .help("the syntax is that of the Rust `regex` crate"),
                     );
                     return None;
                 }
@@ -724,16 +1016,27 @@ impl Checker<'_> {
             BinOp::Under => {
                 let (ta, _) = self.expr(a, ctx, Some(&Type::String))?;
                 let (tb, _) = self.expr(b, ctx, Some(&Type::String))?;
-                let ok = ta.ty == Type::String && (tb.ty == Type::String || tb.ty == Type::set_of(Type::String) || tb.ty == Type::set_of(Type::Never));
+                let ok = ta.ty == Type::String
+                    && (tb.ty == Type::String
+                        || tb.ty == Type::set_of(Type::String)
+                        || tb.ty == Type::set_of(Type::Never));
                 if !ok {
-                    self.error(self.mismatch(op, &ta, &tb, span).help("`under` tests a domain name against a domain or a set of domains"));
+                    self.error(
+                        self.mismatch(op, &ta, &tb, span).help(
+                            "`under` tests a domain name against a domain or a set of domains",
+                        ),
+                    );
                     return None;
                 }
                 bool_(TKind::Under(Box::new(ta), Box::new(tb)))
             }
             BinOp::Add | BinOp::Sub => {
                 let (ta, tb) = self.pair(a, b, ctx, None)?;
-                let arith = if op == BinOp::Add { ArithOp::Add } else { ArithOp::Sub };
+                let arith = if op == BinOp::Add {
+                    ArithOp::Add
+                } else {
+                    ArithOp::Sub
+                };
                 let ty = match (&ta.ty, &tb.ty, arith) {
                     (Type::Int, Type::Int, _) => Type::Int,
                     (Type::Timestamp, Type::Duration, _) => Type::Timestamp,
@@ -752,12 +1055,16 @@ impl Checker<'_> {
     }
 
     fn mismatch(&self, op: BinOp, a: &TExpr, b: &TExpr, span: Span) -> Diagnostic {
-        Diagnostic::new(Code::BadOperands, span, format!(
-            "`{}` is not defined for `{}` and `{}`",
-            op.symbol(),
-            self.ty(&a.ty),
-            self.ty(&b.ty)
-        ))
+        Diagnostic::new(
+            Code::BadOperands,
+            span,
+            format!(
+                "`{}` is not defined for `{}` and `{}`",
+                op.symbol(),
+                self.ty(&a.ty),
+                self.ty(&b.ty)
+            ),
+        )
         .label("incompatible operands")
         .secondary(a.span, self.a(&a.ty))
         .secondary(b.span, self.a(&b.ty))
@@ -776,7 +1083,12 @@ fn intersect(a: &[AttrId], b: &[AttrId]) -> Vec<AttrId> {
 }
 
 fn arity(name: &Ident, want: usize, got: usize, span: Span) -> Diagnostic {
-    Diagnostic::new(Code::Arity, span, format!("`{}` takes {want} arguments, found {got}", name.name)).label(format!("{got} argument{}", if got == 1 { "" } else { "s" }))
+    Diagnostic::new(
+        Code::Arity,
+        span,
+        format!("`{}` takes {want} arguments, found {got}", name.name),
+    )
+    .label(format!("{got} argument{}", if got == 1 { "" } else { "s" }))
 }
 
 pub(super) fn backticked(names: &[String]) -> String {

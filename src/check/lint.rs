@@ -16,11 +16,12 @@ impl Checker<'_> {
             for rule in &body.rules {
                 let Some(cond) = &rule.cond else { continue };
                 if let Some((a, b)) = contradiction(cond) {
-                    let d = Diagnostic::new(Code::NeverFires, rule.span, "this rule can never fire")
-                        .label("its condition is always false")
-                        .secondary(a.span, "this")
-                        .secondary(b.span, "contradicts this")
-                        .help("remove the rule or fix the condition");
+                    let d =
+                        Diagnostic::new(Code::NeverFires, rule.span, "this rule can never fire")
+                            .label("its condition is always false")
+                            .secondary(a.span, "this")
+                            .secondary(b.span, "contradicts this")
+                            .help("remove the rule or fix the condition");
                     warnings.push(d);
                 } else if matches!(cond.kind, TKind::Lit(Value::Bool(false))) {
                     warnings.push(
@@ -42,23 +43,35 @@ impl Checker<'_> {
     fn overridden_permits(&self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for p in &self.policies {
-            let Some(pbody) = self.bodies.get(p.body as usize) else { continue };
+            let Some(pbody) = self.bodies.get(p.body as usize) else {
+                continue;
+            };
             if pbody.template.is_some() {
                 continue;
             }
             for permit in &pbody.rules {
-                let Effect::Permit(pacts) = &permit.effect else { continue };
-                let pconj: Vec<&TExpr> = permit.cond.as_ref().map(TExpr::conjuncts).unwrap_or_default();
+                let Effect::Permit(pacts) = &permit.effect else {
+                    continue;
+                };
+                let pconj: Vec<&TExpr> = permit
+                    .cond
+                    .as_ref()
+                    .map(TExpr::conjuncts)
+                    .unwrap_or_default();
                 'forbids: for f in &self.policies {
                     if f.hook != p.hook || !f.scope.covers(&p.scope) {
                         continue;
                     }
-                    let Some(fbody) = self.bodies.get(f.body as usize) else { continue };
+                    let Some(fbody) = self.bodies.get(f.body as usize) else {
+                        continue;
+                    };
                     if fbody.template.is_some() {
                         continue;
                     }
                     for forbid in &fbody.rules {
-                        let Effect::Forbid(facts) = &forbid.effect else { continue };
+                        let Effect::Forbid(facts) = &forbid.effect else {
+                            continue;
+                        };
                         let actions_covered = match (facts, pacts) {
                             (None, _) => true,
                             (Some(_), None) => false,
@@ -67,7 +80,11 @@ impl Checker<'_> {
                         if !actions_covered {
                             continue;
                         }
-                        let fconj: Vec<&TExpr> = forbid.cond.as_ref().map(TExpr::conjuncts).unwrap_or_default();
+                        let fconj: Vec<&TExpr> = forbid
+                            .cond
+                            .as_ref()
+                            .map(TExpr::conjuncts)
+                            .unwrap_or_default();
                         if fconj.iter().all(|fc| pconj.iter().any(|pc| pc.same(fc))) {
                             out.push(
                                 Diagnostic::new(Code::AlwaysOverridden, permit.span, "this permit is always overridden by a forbid")
@@ -106,7 +123,9 @@ fn excludes(a: &TExpr, b: &TExpr) -> bool {
     {
         return true;
     }
-    let (Some((x, op_a, va)), Some((y, op_b, vb))) = (constraint(a), constraint(b)) else { return false };
+    let (Some((x, op_a, va)), Some((y, op_b, vb))) = (constraint(a), constraint(b)) else {
+        return false;
+    };
     if !x.same(y) {
         return false;
     }
@@ -117,7 +136,9 @@ fn excludes(a: &TExpr, b: &TExpr) -> bool {
         (Constraint::In, Constraint::In) => {
             matches!((va, vb), (Value::Set(s), Value::Set(t)) if s.intersection(t).next().is_none())
         }
-        (Constraint::Lt, Constraint::Ge) | (Constraint::Le, Constraint::Gt) => va <= vb && same_kind(va, vb),
+        (Constraint::Lt, Constraint::Ge) | (Constraint::Le, Constraint::Gt) => {
+            va <= vb && same_kind(va, vb)
+        }
         (Constraint::Lt, Constraint::Gt) => va <= vb && same_kind(va, vb),
         (Constraint::Le, Constraint::Ge) => va < vb && same_kind(va, vb),
         (Constraint::Eq, Constraint::Lt) => va >= vb && same_kind(va, vb),

@@ -13,7 +13,10 @@ use crate::error::{Code, Diagnostic, did_you_mean};
 use crate::reference;
 use crate::schema::{self, Schema};
 use crate::source::{FileId, Sources, Span};
-use crate::syntax::ast::{self, ConstDecl, FixtureDecl, Item, PolicyFile, RuleKind, ScopeBlock, ScopeItem, ScopeKind, TemplateDecl, TestDecl};
+use crate::syntax::ast::{
+    self, ConstDecl, FixtureDecl, Item, PolicyFile, RuleKind, ScopeBlock, ScopeItem, ScopeKind,
+    TemplateDecl, TestDecl,
+};
 use crate::syntax::{Limits, parse_policy};
 use crate::types::{Hook, Type};
 use crate::value::Value;
@@ -48,7 +51,10 @@ pub fn check_sources(sources: &Sources, schema: Schema, limits: &Limits) -> Chec
 pub fn check_some(sources: &Sources, ids: &[FileId], schema: Schema, limits: &Limits) -> Checked {
     let mut files = Vec::new();
     let mut diags = Vec::new();
-    for (id, f) in ids.iter().filter_map(|id| sources.get(*id).map(|f| (*id, f))) {
+    for (id, f) in ids
+        .iter()
+        .filter_map(|id| sources.get(*id).map(|f| (*id, f)))
+    {
         match parse_policy(id, &f.text, limits) {
             Ok(ast) => files.push((id, ast)),
             Err(d) => diags.push(d),
@@ -56,13 +62,26 @@ pub fn check_some(sources: &Sources, ids: &[FileId], schema: Schema, limits: &Li
     }
     let rules: usize = files.iter().map(|(_, f)| count_rules(f)).sum();
     if rules > limits.max_rules {
-        let span = files.first().map(|(id, _)| Span::new(*id, 0, 0)).unwrap_or_default();
+        let span = files
+            .first()
+            .map(|(id, _)| Span::new(*id, 0, 0))
+            .unwrap_or_default();
         diags.push(
-            Diagnostic::new(Code::FileTooLarge, span, format!("the project has {rules} rules, more than the limit of {}", limits.max_rules))
-                .label("too many rules")
-                .help("raise the limit with `--max-rules` if this is intended"),
+            Diagnostic::new(
+                Code::FileTooLarge,
+                span,
+                format!(
+                    "the project has {rules} rules, more than the limit of {}",
+                    limits.max_rules
+                ),
+            )
+            .label("too many rules")
+            .help("raise the limit with `--max-rules` if this is intended"),
         );
-        return Checked { program: None, diagnostics: diags };
+        return Checked {
+            program: None,
+            diagnostics: diags,
+        };
     }
     let mut checked = check_files(&files, schema);
     diags.append(&mut checked.diagnostics);
@@ -101,12 +120,19 @@ fn count_rules(f: &PolicyFile) -> usize {
 
 /// Check parsed files as one project.
 pub fn check_files(files: &[(FileId, PolicyFile)], schema: Schema) -> Checked {
-    let span = files.first().map(|(id, _)| Span::new(*id, 0, 0)).unwrap_or_default();
+    let span = files
+        .first()
+        .map(|(id, _)| Span::new(*id, 0, 0))
+        .unwrap_or_default();
     crate::syntax::with_stack(|| check_files_here(files, schema)).unwrap_or_else(|| Checked {
         program: None,
         diagnostics: vec![
-            Diagnostic::new(Code::Internal, span, "internal error: the checker stopped unexpectedly")
-                .help("this is a bug in dictum; please report it with the input that caused it"),
+            Diagnostic::new(
+                Code::Internal,
+                span,
+                "internal error: the checker stopped unexpectedly",
+            )
+            .help("this is a bug in dictum; please report it with the input that caused it"),
         ],
     })
 }
@@ -140,9 +166,18 @@ fn check_files_here(files: &[(FileId, PolicyFile)], schema: Schema) -> Checked {
     let program = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {
-        Some(Program { schema: c.schema, bodies: c.bodies, policies: c.policies, tests: c.tests, fixtures: c.fixture_list })
+        Some(Program {
+            schema: c.schema,
+            bodies: c.bodies,
+            policies: c.policies,
+            tests: c.tests,
+            fixtures: c.fixture_list,
+        })
     };
-    Checked { program, diagnostics }
+    Checked {
+        program,
+        diagnostics,
+    }
 }
 
 enum ConstState {
@@ -218,9 +253,13 @@ impl<'a> Checker<'a> {
                         if let Some(first) = self.fixtures.get(&f.name.name) {
                             let first = first.name.span;
                             self.error(
-                                Diagnostic::new(Code::Duplicate, f.name.span, format!("fixture `{}` is defined twice", f.name.name))
-                                    .label("defined again here")
-                                    .secondary(first, "first defined here"),
+                                Diagnostic::new(
+                                    Code::Duplicate,
+                                    f.name.span,
+                                    format!("fixture `{}` is defined twice", f.name.name),
+                                )
+                                .label("defined again here")
+                                .secondary(first, "first defined here"),
                             );
                         } else {
                             self.fixtures.insert(f.name.name.clone(), f);
@@ -244,7 +283,9 @@ impl<'a> Checker<'a> {
         }
         // 3. Templates.
         for name in self.template_order.clone() {
-            let Some(decl) = self.templates.get(&name).map(|t| t.decl) else { continue };
+            let Some(decl) = self.templates.get(&name).map(|t| t.decl) else {
+                continue;
+            };
             if let Some(body) = self.template_body(decl)
                 && let Some(t) = self.templates.get_mut(&name)
             {
@@ -263,7 +304,11 @@ impl<'a> Checker<'a> {
         for t in std::mem::take(&mut self.test_decls) {
             self.test(t);
         }
-        let mut names: Vec<(String, ast::Ident)> = self.fixtures.iter().map(|(n, d)| (n.clone(), d.name.clone())).collect();
+        let mut names: Vec<(String, ast::Ident)> = self
+            .fixtures
+            .iter()
+            .map(|(n, d)| (n.clone(), d.name.clone()))
+            .collect();
         names.sort_by(|a, b| a.0.cmp(&b.0));
         for (n, id) in names {
             if let Some(v) = self.fixture(&id) {
@@ -279,29 +324,51 @@ impl<'a> Checker<'a> {
         if let Some(prev) = self.consts.get(&c.name.name) {
             let first = prev.decl.name.span;
             self.error(
-                Diagnostic::new(Code::Duplicate, c.name.span, format!("constant `{}` is defined twice", c.name.name))
-                    .label("defined again here")
-                    .secondary(first, "first defined here")
-                    .help("constants are shared by every file of the project; rename one"),
+                Diagnostic::new(
+                    Code::Duplicate,
+                    c.name.span,
+                    format!("constant `{}` is defined twice", c.name.name),
+                )
+                .label("defined again here")
+                .secondary(first, "first defined here")
+                .help("constants are shared by every file of the project; rename one"),
             );
             return;
         }
         self.const_order.push(c.name.name.clone());
-        self.consts.insert(c.name.name.clone(), ConstEntry { decl: c, state: ConstState::Pending, used: false });
+        self.consts.insert(
+            c.name.name.clone(),
+            ConstEntry {
+                decl: c,
+                state: ConstState::Pending,
+                used: false,
+            },
+        );
     }
 
     fn declare_template(&mut self, t: &'a TemplateDecl) {
         if let Some(prev) = self.templates.get(&t.name.name) {
             let first = prev.decl.name.span;
             self.error(
-                Diagnostic::new(Code::Duplicate, t.name.span, format!("template `{}` is defined twice", t.name.name))
-                    .label("defined again here")
-                    .secondary(first, "first defined here"),
+                Diagnostic::new(
+                    Code::Duplicate,
+                    t.name.span,
+                    format!("template `{}` is defined twice", t.name.name),
+                )
+                .label("defined again here")
+                .secondary(first, "first defined here"),
             );
             return;
         }
         self.template_order.push(t.name.name.clone());
-        self.templates.insert(t.name.name.clone(), TemplateEntry { decl: t, body: None, used: false });
+        self.templates.insert(
+            t.name.name.clone(),
+            TemplateEntry {
+                decl: t,
+                body: None,
+                used: false,
+            },
+        );
     }
 
     pub(crate) fn has_const(&self, name: &str) -> bool {
@@ -323,9 +390,13 @@ impl<'a> Checker<'a> {
             ConstState::Checking => {
                 entry.state = ConstState::Failed;
                 self.error(
-                    Diagnostic::new(Code::NotConstant, used_at, format!("constant `{name}` refers to itself"))
-                        .label("used while being defined")
-                        .secondary(decl.name.span, "defined here"),
+                    Diagnostic::new(
+                        Code::NotConstant,
+                        used_at,
+                        format!("constant `{name}` refers to itself"),
+                    )
+                    .label("used while being defined")
+                    .secondary(decl.name.span, "defined here"),
                 );
                 return None;
             }
@@ -333,9 +404,13 @@ impl<'a> Checker<'a> {
         }
         if self.const_depth >= MAX_CONST_DEPTH {
             self.error(
-                Diagnostic::new(Code::NestingTooDeep, used_at, format!(
-                    "constants are defined through more than {MAX_CONST_DEPTH} other constants"
-                ))
+                Diagnostic::new(
+                    Code::NestingTooDeep,
+                    used_at,
+                    format!(
+                        "constants are defined through more than {MAX_CONST_DEPTH} other constants"
+                    ),
+                )
                 .label("this chain is too long"),
             );
             self.set_const(name, ConstState::Failed);
@@ -386,21 +461,38 @@ impl<'a> Checker<'a> {
                 _ => {
                     let (ws, ts) = (self.schema.type_name(w), self.schema.type_name(&t.ty));
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, e.span, format!("expected {}, found {}", expr::article(&ws), expr::article(&ts)))
-                            .label(format!("this is {}", expr::article(&ts))),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            e.span,
+                            format!(
+                                "expected {}, found {}",
+                                expr::article(&ws),
+                                expr::article(&ts)
+                            ),
+                        )
+                        .label(format!("this is {}", expr::article(&ts))),
                     );
                     return None;
                 }
             },
             None => t.ty.clone(),
         };
-        let env = reference::Env { schema: &self.schema, attrs: &[], params: &[], trace: None };
+        let env = reference::Env {
+            schema: &self.schema,
+            attrs: &[],
+            params: &[],
+            trace: None,
+        };
         match reference::eval(&t, &env, &mut Vec::new()) {
             Ok(v) => Some((v, ty)),
             Err(err) => {
                 self.error(
-                    Diagnostic::new(Code::NotConstant, e.span, format!("cannot compute this value when checking: {err}"))
-                        .label("not a constant"),
+                    Diagnostic::new(
+                        Code::NotConstant,
+                        e.span,
+                        format!("cannot compute this value when checking: {err}"),
+                    )
+                    .label("not a constant"),
                 );
                 None
             }
@@ -422,13 +514,20 @@ impl<'a> Checker<'a> {
         let mut params: Vec<(String, Type)> = Vec::new();
         let mut ok = true;
         for p in &t.params {
-            if let Some(first) = t.params.iter().find(|q| q.name.name == p.name.name && q.name.span != p.name.span)
+            if let Some(first) = t
+                .params
+                .iter()
+                .find(|q| q.name.name == p.name.name && q.name.span != p.name.span)
                 && first.name.span.start < p.name.span.start
             {
                 self.error(
-                    Diagnostic::new(Code::Duplicate, p.name.span, format!("parameter `{}` is declared twice", p.name.name))
-                        .label("declared again here")
-                        .secondary(first.name.span, "first declared here"),
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        p.name.span,
+                        format!("parameter `{}` is declared twice", p.name.name),
+                    )
+                    .label("declared again here")
+                    .secondary(first.name.span, "first declared here"),
                 );
                 ok = false;
             }
@@ -444,7 +543,13 @@ impl<'a> Checker<'a> {
         if !ok {
             return None;
         }
-        self.bodies.push(Body { hook, template: Some(t.name.name.clone()), params, rules, span: t.span });
+        self.bodies.push(Body {
+            hook,
+            template: Some(t.name.name.clone()),
+            params,
+            rules,
+            span: t.span,
+        });
         u32::try_from(self.bodies.len() - 1).ok()
     }
 
@@ -458,7 +563,12 @@ impl<'a> Checker<'a> {
             ScopeKind::User(_) => "user",
         };
         let misplaced = |_: &str, why: &str| {
-            Diagnostic::new(Code::MisplacedScope, block.head, format!("a `{what}` block cannot be here")).label(why.to_string())
+            Diagnostic::new(
+                Code::MisplacedScope,
+                block.head,
+                format!("a `{what}` block cannot be here"),
+            )
+            .label(why.to_string())
         };
         let bad = match &block.kind {
             ScopeKind::Platform | ScopeKind::Domain(_) if !top => {
@@ -495,11 +605,27 @@ impl<'a> Checker<'a> {
             match item {
                 ScopeItem::Scope(inner) => self.scope_block(inner, &scope, false),
                 ScopeItem::Policy(p) => {
-                    let Some(hook) = self.hook(&p.hook) else { continue };
+                    let Some(hook) = self.hook(&p.hook) else {
+                        continue;
+                    };
                     let rules = self.rules(&p.rules, hook, &[]);
-                    self.bodies.push(Body { hook, template: None, params: Vec::new(), rules, span: p.span });
+                    self.bodies.push(Body {
+                        hook,
+                        template: None,
+                        params: Vec::new(),
+                        rules,
+                        span: p.span,
+                    });
                     let body = u32::try_from(self.bodies.len() - 1).unwrap_or(u32::MAX);
-                    self.add_policy(p.name.value.clone(), p.name.span, &scope, hook, body, Vec::new(), p.span);
+                    self.add_policy(
+                        p.name.value.clone(),
+                        p.name.span,
+                        &scope,
+                        hook,
+                        body,
+                        Vec::new(),
+                        p.span,
+                    );
                     self.record_defaults(&scope, hook, body);
                 }
                 ScopeItem::Use(u) => self.instance(u, &scope),
@@ -509,10 +635,17 @@ impl<'a> Checker<'a> {
 
     fn instance(&mut self, u: &ast::UseDecl, scope: &Scope) {
         let Some(entry) = self.templates.get_mut(&u.template.name) else {
-            let d = Diagnostic::new(Code::UnknownItem, u.template.span, format!("unknown template `{}`", u.template.name))
-                .label("not a template");
-            let help = did_you_mean(&u.template.name, self.template_order.iter().map(String::as_str))
-                .unwrap_or_else(|| "declare it with `template NAME(PARAMS) on HOOK { ... }`".into());
+            let d = Diagnostic::new(
+                Code::UnknownItem,
+                u.template.span,
+                format!("unknown template `{}`", u.template.name),
+            )
+            .label("not a template");
+            let help = did_you_mean(
+                &u.template.name,
+                self.template_order.iter().map(String::as_str),
+            )
+            .unwrap_or_else(|| "declare it with `template NAME(PARAMS) on HOOK { ... }`".into());
             self.error(d.help(help));
             return;
         };
@@ -521,18 +654,30 @@ impl<'a> Checker<'a> {
         let Some(body) = entry.body else { return }; // the template itself had errors
         if u.args.len() != decl.params.len() {
             self.error(
-                Diagnostic::new(Code::Arity, u.span, format!(
-                    "template `{}` takes {} arguments, found {}",
-                    u.template.name,
-                    decl.params.len(),
-                    u.args.len()
+                Diagnostic::new(
+                    Code::Arity,
+                    u.span,
+                    format!(
+                        "template `{}` takes {} arguments, found {}",
+                        u.template.name,
+                        decl.params.len(),
+                        u.args.len()
+                    ),
+                )
+                .label(format!(
+                    "{} argument{}",
+                    u.args.len(),
+                    if u.args.len() == 1 { "" } else { "s" }
                 ))
-                .label(format!("{} argument{}", u.args.len(), if u.args.len() == 1 { "" } else { "s" }))
                 .secondary(decl.name.span, "template defined here"),
             );
             return;
         }
-        let params = self.bodies.get(body as usize).map(|b| b.params.clone()).unwrap_or_default();
+        let params = self
+            .bodies
+            .get(body as usize)
+            .map(|b| b.params.clone())
+            .unwrap_or_default();
         let mut args = Vec::new();
         for (arg, (_, ty)) in u.args.iter().zip(&params) {
             match self.constant(arg, Some(ty)) {
@@ -540,7 +685,10 @@ impl<'a> Checker<'a> {
                 None => return,
             }
         }
-        let hook = self.bodies.get(body as usize).map_or(Hook::Access, |b| b.hook);
+        let hook = self
+            .bodies
+            .get(body as usize)
+            .map_or(Hook::Access, |b| b.hook);
         let (name, name_span) = match &u.alias {
             Some(a) => (a.value.clone(), a.span),
             None => (u.template.name.clone(), u.template.span),
@@ -550,7 +698,16 @@ impl<'a> Checker<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn add_policy(&mut self, name: String, name_span: Span, scope: &Scope, hook: Hook, body: u32, args: Vec<Value>, span: Span) {
+    fn add_policy(
+        &mut self,
+        name: String,
+        name_span: Span,
+        scope: &Scope,
+        hook: Hook,
+        body: u32,
+        args: Vec<Value>,
+        span: Span,
+    ) {
         let key = (scope.clone(), name.clone());
         if let Some(first) = self.policy_names.get(&key) {
             let first = *first;
@@ -563,11 +720,20 @@ impl<'a> Checker<'a> {
             return;
         }
         self.policy_names.insert(key, name_span);
-        self.policies.push(Policy { name, scope: scope.clone(), hook, body, args, span });
+        self.policies.push(Policy {
+            name,
+            scope: scope.clone(),
+            hook,
+            body,
+            args,
+            span,
+        });
     }
 
     fn record_defaults(&mut self, scope: &Scope, hook: Hook, body: u32) {
-        let Some(b) = self.bodies.get(body as usize) else { return };
+        let Some(b) = self.bodies.get(body as usize) else {
+            return;
+        };
         let found: Vec<(Span, DefaultKey)> = b
             .rules
             .iter()
@@ -583,23 +749,38 @@ impl<'a> Checker<'a> {
             list.push((span, key));
             if let Some(first) = conflict {
                 self.error(
-                    Diagnostic::new(Code::ConflictingDefaults, span, format!("conflicting defaults for hook `{hook}` in {scope}"))
-                        .label("this default")
-                        .secondary(first, "disagrees with this one")
-                        .help("a scope declares one default per hook"),
+                    Diagnostic::new(
+                        Code::ConflictingDefaults,
+                        span,
+                        format!("conflicting defaults for hook `{hook}` in {scope}"),
+                    )
+                    .label("this default")
+                    .secondary(first, "disagrees with this one")
+                    .help("a scope declares one default per hook"),
                 );
             }
         }
     }
 
-    fn rules(&mut self, rules: &[ast::Rule], hook: Hook, params: &[(String, Type)]) -> Vec<CheckedRule> {
+    fn rules(
+        &mut self,
+        rules: &[ast::Rule],
+        hook: Hook,
+        params: &[(String, Type)],
+    ) -> Vec<CheckedRule> {
         let mut out = Vec::new();
         for r in rules {
             let effect = self.effect(r, hook);
             let cond = match &r.when {
                 Some(w) => {
-                    let ctx = Ctx { hook: Some(hook), params: params.to_vec(), ..Ctx::default() };
-                    self.boolean(w, &ctx).map(|(t, _)| t).filter(|t| self.computed_sets_ok(t))
+                    let ctx = Ctx {
+                        hook: Some(hook),
+                        params: params.to_vec(),
+                        ..Ctx::default()
+                    };
+                    self.boolean(w, &ctx)
+                        .map(|(t, _)| t)
+                        .filter(|t| self.computed_sets_ok(t))
                 }
                 None => None,
             };
@@ -607,7 +788,11 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if let Some(effect) = effect {
-                out.push(CheckedRule { effect, cond, span: r.span });
+                out.push(CheckedRule {
+                    effect,
+                    cond,
+                    span: r.span,
+                });
             }
         }
         out
@@ -624,15 +809,26 @@ impl<'a> Checker<'a> {
         };
         if !allowed {
             let help = match hook {
-                Hook::Encrypt => "encrypt policies use `use CIPHER`, `forbid CIPHERS` and `default CIPHER`",
+                Hook::Encrypt => {
+                    "encrypt policies use `use CIPHER`, `forbid CIPHERS` and `default CIPHER`"
+                }
                 Hook::Log => "log policies use `record FIELDS` and `redact FIELDS`",
-                _ => "instantiate, access and egress policies use `permit`, `forbid` and `default allow|deny`",
+                _ => {
+                    "instantiate, access and egress policies use `permit`, `forbid` and `default allow|deny`"
+                }
             };
-            let kw_span = Span { end: r.span.start + u32::try_from(kw.len()).unwrap_or(0), ..r.span };
+            let kw_span = Span {
+                end: r.span.start + u32::try_from(kw.len()).unwrap_or(0),
+                ..r.span
+            };
             self.error(
-                Diagnostic::new(Code::RuleNotAtHook, kw_span, format!("`{kw}` rules are not allowed at hook `{hook}`"))
-                    .label(format!("not a rule of `{hook}`"))
-                    .help(help),
+                Diagnostic::new(
+                    Code::RuleNotAtHook,
+                    kw_span,
+                    format!("`{kw}` rules are not allowed at hook `{hook}`"),
+                )
+                .label(format!("not a rule of `{hook}`"))
+                .help(help),
             );
             return None;
         }
@@ -640,14 +836,28 @@ impl<'a> Checker<'a> {
         let field_enum = self.schema.enum_named(schema::LOG_FIELD_ENUM);
         Some(match r.kind {
             RuleKind::Permit | RuleKind::Forbid if hook.is_authorization() => {
-                let actions = if r.names.is_empty() { None } else { Some(self.actions(&r.names, hook)?) };
-                if r.kind == RuleKind::Permit { Effect::Permit(actions) } else { Effect::Forbid(actions) }
+                let actions = if r.names.is_empty() {
+                    None
+                } else {
+                    Some(self.actions(&r.names, hook)?)
+                };
+                if r.kind == RuleKind::Permit {
+                    Effect::Permit(actions)
+                } else {
+                    Effect::Forbid(actions)
+                }
             }
             RuleKind::Forbid => {
-                let ciphers = if r.names.is_empty() { None } else { Some(self.enum_values(&r.names, cipher_enum, "cipher")?) };
+                let ciphers = if r.names.is_empty() {
+                    None
+                } else {
+                    Some(self.enum_values(&r.names, cipher_enum, "cipher")?)
+                };
                 Effect::ForbidCiphers(ciphers)
             }
-            RuleKind::Use => Effect::Use(*self.enum_values(&r.names, cipher_enum, "cipher")?.first()?),
+            RuleKind::Use => {
+                Effect::Use(*self.enum_values(&r.names, cipher_enum, "cipher")?.first()?)
+            }
             RuleKind::Default if hook == Hook::Encrypt => {
                 Effect::DefaultCipher(*self.enum_values(&r.names, cipher_enum, "cipher")?.first()?)
             }
@@ -665,29 +875,53 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            RuleKind::Record => Effect::Record(self.enum_values(&r.names, field_enum, "log field")?),
-            RuleKind::Redact => Effect::Redact(self.enum_values(&r.names, field_enum, "log field")?),
+            RuleKind::Record => {
+                Effect::Record(self.enum_values(&r.names, field_enum, "log field")?)
+            }
+            RuleKind::Redact => {
+                Effect::Redact(self.enum_values(&r.names, field_enum, "log field")?)
+            }
             RuleKind::Permit => return None,
         })
     }
 
     fn actions(&mut self, names: &[ast::Ident], hook: Hook) -> Option<Vec<u32>> {
         let enum_id = self.schema.enum_named(schema::ACTION_ENUM)?;
-        let valid: Vec<u32> = self.schema.actions.get(hook.index()).cloned().unwrap_or_default();
+        let valid: Vec<u32> = self
+            .schema
+            .actions
+            .get(hook.index())
+            .cloned()
+            .unwrap_or_default();
         let valid_names: Vec<String> = valid
             .iter()
-            .filter_map(|i| self.schema.enum_def(enum_id).and_then(|e| e.values.get(*i as usize)).cloned())
+            .filter_map(|i| {
+                self.schema
+                    .enum_def(enum_id)
+                    .and_then(|e| e.values.get(*i as usize))
+                    .cloned()
+            })
             .collect();
         let mut out = Vec::new();
         let mut ok = true;
         for n in names {
-            match self.schema.enum_value(enum_id, &n.name).filter(|i| valid.contains(i)) {
+            match self
+                .schema
+                .enum_value(enum_id, &n.name)
+                .filter(|i| valid.contains(i))
+            {
                 Some(i) => out.push(i),
                 None => {
-                    let d = Diagnostic::new(Code::UnknownAction, n.span, format!("`{}` is not an action of hook `{hook}`", n.name))
-                        .label("unknown action");
+                    let d = Diagnostic::new(
+                        Code::UnknownAction,
+                        n.span,
+                        format!("`{}` is not an action of hook `{hook}`", n.name),
+                    )
+                    .label("unknown action");
                     let help = did_you_mean(&n.name, valid_names.iter().map(String::as_str))
-                        .unwrap_or_else(|| format!("the actions of `{hook}` are {}", backticked(&valid_names)));
+                        .unwrap_or_else(|| {
+                            format!("the actions of `{hook}` are {}", backticked(&valid_names))
+                        });
                     self.error(d.help(help));
                     ok = false;
                 }
@@ -696,17 +930,30 @@ impl<'a> Checker<'a> {
         ok.then_some(out)
     }
 
-    fn enum_values(&mut self, names: &[ast::Ident], enum_id: Option<crate::types::EnumId>, what: &str) -> Option<Vec<u32>> {
+    fn enum_values(
+        &mut self,
+        names: &[ast::Ident],
+        enum_id: Option<crate::types::EnumId>,
+        what: &str,
+    ) -> Option<Vec<u32>> {
         let enum_id = enum_id?;
-        let all = self.schema.enum_def(enum_id).map(|e| e.values.clone()).unwrap_or_default();
+        let all = self
+            .schema
+            .enum_def(enum_id)
+            .map(|e| e.values.clone())
+            .unwrap_or_default();
         let mut out = Vec::new();
         let mut ok = true;
         for n in names {
             match self.schema.enum_value(enum_id, &n.name) {
                 Some(i) => out.push(i),
                 None => {
-                    let d = Diagnostic::new(Code::UnknownCipherOrField, n.span, format!("unknown {what} `{}`", n.name))
-                        .label(format!("not a {what}"));
+                    let d = Diagnostic::new(
+                        Code::UnknownCipherOrField,
+                        n.span,
+                        format!("unknown {what} `{}`", n.name),
+                    )
+                    .label(format!("not a {what}"));
                     let help = did_you_mean(&n.name, all.iter().map(String::as_str))
                         .unwrap_or_else(|| format!("the {what}s are {}", backticked(&all)));
                     self.error(d.help(help));
@@ -749,7 +996,9 @@ impl<'a> Checker<'a> {
                     check(b, true, &mut bad);
                 }
                 TKind::Set(_) => {}
-                TKind::Not(a) | TKind::Matches(a, _) | TKind::Field(_, a) | TKind::Label(a, _) => check(a, false, &mut bad),
+                TKind::Not(a) | TKind::Matches(a, _) | TKind::Field(_, a) | TKind::Label(a, _) => {
+                    check(a, false, &mut bad)
+                }
                 TKind::And(a, b)
                 | TKind::Or(a, b)
                 | TKind::Cmp(_, a, b)
@@ -761,7 +1010,11 @@ impl<'a> Checker<'a> {
                     check(a, false, &mut bad);
                     check(b, false, &mut bad);
                 }
-                TKind::Lit(_) | TKind::Attr(_) | TKind::Has(_) | TKind::Param(_) | TKind::Var(_) => {}
+                TKind::Lit(_)
+                | TKind::Attr(_)
+                | TKind::Has(_)
+                | TKind::Param(_)
+                | TKind::Var(_) => {}
             }
         });
         match bad {
@@ -783,17 +1036,28 @@ impl<'a> Checker<'a> {
             return v.clone();
         }
         let Some(decl) = self.fixtures.get(&name.name).copied() else {
-            let d = Diagnostic::new(Code::UnknownItem, name.span, format!("unknown fixture `{}`", name.name)).label("not a fixture");
+            let d = Diagnostic::new(
+                Code::UnknownItem,
+                name.span,
+                format!("unknown fixture `{}`", name.name),
+            )
+            .label("not a fixture");
             let names: Vec<&str> = self.fixtures.keys().map(String::as_str).collect();
-            let help = did_you_mean(&name.name, names).unwrap_or_else(|| "declare it with `fixture NAME { entity.attr = value; ... }`".into());
+            let help = did_you_mean(&name.name, names).unwrap_or_else(|| {
+                "declare it with `fixture NAME { entity.attr = value; ... }`".into()
+            });
             self.error(d.help(help));
             return None;
         };
         if self.resolving.contains(&name.name) {
             self.error(
-                Diagnostic::new(Code::BadTest, name.span, format!("fixture `{}` is built from itself", name.name))
-                    .label("this `from` closes a cycle")
-                    .secondary(decl.name.span, "fixture defined here"),
+                Diagnostic::new(
+                    Code::BadTest,
+                    name.span,
+                    format!("fixture `{}` is built from itself", name.name),
+                )
+                .label("this `from` closes a cycle")
+                .secondary(decl.name.span, "fixture defined here"),
             );
             return None;
         }
@@ -802,9 +1066,11 @@ impl<'a> Checker<'a> {
             Some(b) => self.fixture(b),
             None => Some(vec![None; self.schema.attrs.len()]),
         };
-        let result = base.and_then(|mut values| self.apply(&decl.stmts, &mut values).then_some(values));
+        let result =
+            base.and_then(|mut values| self.apply(&decl.stmts, &mut values).then_some(values));
         self.resolving.pop();
-        self.fixture_values.insert(name.name.clone(), result.clone());
+        self.fixture_values
+            .insert(name.name.clone(), result.clone());
         result
     }
 
@@ -813,9 +1079,18 @@ impl<'a> Checker<'a> {
         let mut ok = true;
         for st in stmts {
             match st {
-                ast::TestStmt::Set { entity, attr, value, .. } => match self.request_attr(entity, attr) {
+                ast::TestStmt::Set {
+                    entity,
+                    attr,
+                    value,
+                    ..
+                } => match self.request_attr(entity, attr) {
                     Some(id) => {
-                        let ty = self.schema.attr(id).map(|a| a.ty.clone()).unwrap_or(Type::Never);
+                        let ty = self
+                            .schema
+                            .attr(id)
+                            .map(|a| a.ty.clone())
+                            .unwrap_or(Type::Never);
                         match self.constant(value, Some(&ty)) {
                             Some((v, _)) => {
                                 if let Some(slot) = values.get_mut(id.0 as usize) {
@@ -827,14 +1102,16 @@ impl<'a> Checker<'a> {
                     }
                     None => ok = false,
                 },
-                ast::TestStmt::Unset { entity, attr, .. } => match self.request_attr(entity, attr) {
-                    Some(id) => {
-                        if let Some(slot) = values.get_mut(id.0 as usize) {
-                            *slot = None;
+                ast::TestStmt::Unset { entity, attr, .. } => {
+                    match self.request_attr(entity, attr) {
+                        Some(id) => {
+                            if let Some(slot) = values.get_mut(id.0 as usize) {
+                                *slot = None;
+                            }
                         }
+                        None => ok = false,
                     }
-                    None => ok = false,
-                },
+                }
                 ast::TestStmt::From(_) | ast::TestStmt::Expect(..) => {}
             }
         }
@@ -842,10 +1119,22 @@ impl<'a> Checker<'a> {
     }
 
     /// `entity.attr` in a fixture or test.
-    fn request_attr(&mut self, entity: &ast::Ident, attr: &ast::Ident) -> Option<crate::schema::AttrId> {
+    fn request_attr(
+        &mut self,
+        entity: &ast::Ident,
+        attr: &ast::Ident,
+    ) -> Option<crate::schema::AttrId> {
         let Some((_, e)) = self.schema.entity_named(&entity.name) else {
-            let d = Diagnostic::new(Code::UnknownEntity, entity.span, format!("unknown entity `{}`", entity.name)).label("not an entity");
-            let help = did_you_mean(&entity.name, self.schema.entities.iter().map(|e| e.name.as_str()));
+            let d = Diagnostic::new(
+                Code::UnknownEntity,
+                entity.span,
+                format!("unknown entity `{}`", entity.name),
+            )
+            .label("not an entity");
+            let help = did_you_mean(
+                &entity.name,
+                self.schema.entities.iter().map(|e| e.name.as_str()),
+            );
             self.error(match help {
                 Some(h) => d.help(h),
                 None => d,
@@ -855,9 +1144,17 @@ impl<'a> Checker<'a> {
         match self.schema.attr_named(&entity.name, &attr.name) {
             Some(id) => Some(id),
             None => {
-                let names: Vec<String> = e.attrs.iter().filter_map(|id| self.schema.attr(*id).map(|a| a.name.clone())).collect();
-                let d = Diagnostic::new(Code::UnknownAttribute, attr.span, format!("entity `{}` has no attribute `{}`", entity.name, attr.name))
-                    .label("unknown attribute");
+                let names: Vec<String> = e
+                    .attrs
+                    .iter()
+                    .filter_map(|id| self.schema.attr(*id).map(|a| a.name.clone()))
+                    .collect();
+                let d = Diagnostic::new(
+                    Code::UnknownAttribute,
+                    attr.span,
+                    format!("entity `{}` has no attribute `{}`", entity.name, attr.name),
+                )
+                .label("unknown attribute");
                 let help = did_you_mean(&attr.name, names.iter().map(String::as_str))
                     .unwrap_or_else(|| format!("its attributes are {}", backticked(&names)));
                 self.error(d.help(help));
@@ -867,18 +1164,34 @@ impl<'a> Checker<'a> {
     }
 
     fn test(&mut self, t: &TestDecl) {
-        let Some(hook) = self.hook(&t.hook) else { return };
+        let Some(hook) = self.hook(&t.hook) else {
+            return;
+        };
         if let Some(first) = self.tests.iter().find(|x| x.name == t.name.value) {
             let first = first.span;
             self.error(
-                Diagnostic::new(Code::Duplicate, t.name.span, format!("test `{}` is defined twice", t.name.value))
-                    .label("defined again here")
-                    .secondary(first, "first defined here")
-                    .help("tests are reported by name; give each its own"),
+                Diagnostic::new(
+                    Code::Duplicate,
+                    t.name.span,
+                    format!("test `{}` is defined twice", t.name.value),
+                )
+                .label("defined again here")
+                .secondary(first, "first defined here")
+                .help("tests are reported by name; give each its own"),
             );
             return;
         }
-        let froms: Vec<&ast::Ident> = t.stmts.iter().filter_map(|s| if let ast::TestStmt::From(f) = s { Some(f) } else { None }).collect();
+        let froms: Vec<&ast::Ident> = t
+            .stmts
+            .iter()
+            .filter_map(|s| {
+                if let ast::TestStmt::From(f) = s {
+                    Some(f)
+                } else {
+                    None
+                }
+            })
+            .collect();
         if let [_, second, ..] = froms.as_slice() {
             self.error(
                 Diagnostic::new(Code::BadTest, second.span, "a test starts from one fixture")
@@ -903,7 +1216,11 @@ impl<'a> Checker<'a> {
                 expect.push(x);
             }
         }
-        let expectations = t.stmts.iter().filter(|s| matches!(s, ast::TestStmt::Expect(..))).count();
+        let expectations = t
+            .stmts
+            .iter()
+            .filter(|s| matches!(s, ast::TestStmt::Expect(..)))
+            .count();
         if expectations == 0 {
             self.error(
                 Diagnostic::new(Code::BadTest, t.name.span, format!("test `{}` expects nothing", t.name.value))
@@ -913,15 +1230,31 @@ impl<'a> Checker<'a> {
             return;
         }
         if expect.len() == expectations {
-            self.tests.push(program::TestCase { name: t.name.value.clone(), hook, request, expect, span: t.name.span, origin: None });
+            self.tests.push(program::TestCase {
+                name: t.name.value.clone(),
+                hook,
+                request,
+                expect,
+                span: t.name.span,
+                origin: None,
+            });
         }
     }
 
-    fn expectation(&mut self, e: &ast::Expectation, span: Span, hook: Hook) -> Option<program::Expect> {
+    fn expectation(
+        &mut self,
+        e: &ast::Expectation,
+        span: Span,
+        hook: Hook,
+    ) -> Option<program::Expect> {
         let wrong_hook = |what: &str, fits: &str| {
-            Diagnostic::new(Code::RuleNotAtHook, span, format!("`expect {what}` does not fit a test of hook `{hook}`"))
-                .label("not an outcome of this hook")
-                .help(fits.to_string())
+            Diagnostic::new(
+                Code::RuleNotAtHook,
+                span,
+                format!("`expect {what}` does not fit a test of hook `{hook}`"),
+            )
+            .label("not an outcome of this hook")
+            .help(fits.to_string())
         };
         let fits = match hook {
             Hook::Encrypt => "encrypt tests expect `cipher NAME` or `deny`",
@@ -935,9 +1268,13 @@ impl<'a> Checker<'a> {
                     "deny" => Outcome::Deny,
                     other => {
                         self.error(
-                            Diagnostic::new(Code::TypeMismatch, outcome.span, format!("expected `allow` or `deny`, found `{other}`"))
-                                .label("not an outcome")
-                                .help(fits),
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                outcome.span,
+                                format!("expected `allow` or `deny`, found `{other}`"),
+                            )
+                            .label("not an outcome")
+                            .help(fits),
                         );
                         return None;
                     }
@@ -954,18 +1291,28 @@ impl<'a> Checker<'a> {
                         .iter()
                         .filter(|p| p.hook == hook)
                         .flat_map(|p| {
-                            let n = self.bodies.get(p.body as usize).map_or(0, |b| b.rules.len());
+                            let n = self
+                                .bodies
+                                .get(p.body as usize)
+                                .map_or(0, |b| b.rules.len());
                             (0..n).map(move |i| format!("{}#{}", p.name, i + 1))
                         })
                         .collect();
-                    let d = Diagnostic::new(Code::UnknownRule, r.span, format!("no rule of hook `{hook}` is named `{}`", r.value))
-                        .label("unknown rule");
+                    let d = Diagnostic::new(
+                        Code::UnknownRule,
+                        r.span,
+                        format!("no rule of hook `{hook}` is named `{}`", r.value),
+                    )
+                    .label("unknown rule");
                     let help = did_you_mean(&r.value, ids.iter().map(String::as_str))
                         .unwrap_or_else(|| "name a rule as `POLICY#N`, a whole policy as `POLICY`, or give the full id `SCOPE/POLICY#N`".into());
                     self.error(d.help(help));
                     return None;
                 }
-                Some(program::Expect::Outcome(o, by.as_ref().map(|b| b.value.clone())))
+                Some(program::Expect::Outcome(
+                    o,
+                    by.as_ref().map(|b| b.value.clone()),
+                ))
             }
             ast::Expectation::Cipher(c) => {
                 if hook != Hook::Encrypt {
@@ -973,7 +1320,9 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 let e = self.schema.enum_named(schema::CIPHER_ENUM);
-                self.enum_values(std::slice::from_ref(c), e, "cipher").and_then(|v| v.first().copied()).map(program::Expect::Cipher)
+                self.enum_values(std::slice::from_ref(c), e, "cipher")
+                    .and_then(|v| v.first().copied())
+                    .map(program::Expect::Cipher)
             }
             ast::Expectation::Fields { record, fields } => {
                 if hook != Hook::Log {
@@ -982,15 +1331,25 @@ impl<'a> Checker<'a> {
                 }
                 let e = self.schema.enum_named(schema::LOG_FIELD_ENUM);
                 let v = self.enum_values(fields, e, "log field")?;
-                let m = v.iter().filter(|i| **i < 64).fold(0u64, |m, i| m | (1u64 << i));
-                Some(if *record { program::Expect::Record(m) } else { program::Expect::Redact(m) })
+                let m = v
+                    .iter()
+                    .filter(|i| **i < 64)
+                    .fold(0u64, |m, i| m | (1u64 << i));
+                Some(if *record {
+                    program::Expect::Record(m)
+                } else {
+                    program::Expect::Redact(m)
+                })
             }
         }
     }
 
     fn rule_exists(&self, reference: &str, hook: Hook) -> bool {
         self.policies.iter().filter(|p| p.hook == hook).any(|p| {
-            let n = self.bodies.get(p.body as usize).map_or(0, |b| b.rules.len());
+            let n = self
+                .bodies
+                .get(p.body as usize)
+                .map_or(0, |b| b.rules.len());
             (0..n).any(|i| program::rule_matches(reference, &p.rule_id(i), &p.name))
         })
     }
@@ -1002,9 +1361,13 @@ impl<'a> Checker<'a> {
                 && !e.used
             {
                 warnings.push(
-                    Diagnostic::new(Code::UnusedConstant, e.decl.name.span, format!("constant `{name}` is never used"))
-                        .label("defined here")
-                        .help("remove it, or use it in a policy"),
+                    Diagnostic::new(
+                        Code::UnusedConstant,
+                        e.decl.name.span,
+                        format!("constant `{name}` is never used"),
+                    )
+                    .label("defined here")
+                    .help("remove it, or use it in a policy"),
                 );
             }
         }
@@ -1013,9 +1376,15 @@ impl<'a> Checker<'a> {
                 && !t.used
             {
                 warnings.push(
-                    Diagnostic::new(Code::UnusedTemplate, t.decl.name.span, format!("template `{name}` is never instantiated"))
-                        .label("defined here")
-                        .help(format!("instantiate it with `use {name}(...)` inside a scope")),
+                    Diagnostic::new(
+                        Code::UnusedTemplate,
+                        t.decl.name.span,
+                        format!("template `{name}` is never instantiated"),
+                    )
+                    .label("defined here")
+                    .help(format!(
+                        "instantiate it with `use {name}(...)` inside a scope"
+                    )),
                 );
             }
         }

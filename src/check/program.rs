@@ -62,7 +62,9 @@ pub enum Expect {
 
 /// Whether a rule id is meant by a test's `by "..."` reference.
 pub fn rule_matches(reference: &str, id: &str, policy: &str) -> bool {
-    id == reference || id.ends_with(&format!("/{reference}")) || (!reference.contains('#') && policy == reference)
+    id == reference
+        || id.ends_with(&format!("/{reference}"))
+        || (!reference.contains('#') && policy == reference)
 }
 
 /// The rules of one policy or template, with the types of the parameters they read.
@@ -170,7 +172,10 @@ impl Scope {
         fn field(a: &Option<String>, b: &Option<String>) -> bool {
             a.is_none() || a == b
         }
-        field(&self.domain, &other.domain) && field(&self.class, &other.class) && field(&self.tag, &other.tag) && field(&self.user, &other.user)
+        field(&self.domain, &other.domain)
+            && field(&self.class, &other.class)
+            && field(&self.tag, &other.tag)
+            && field(&self.user, &other.user)
     }
 }
 
@@ -369,7 +374,9 @@ impl TExpr {
         f(self);
         match &self.kind {
             TKind::Lit(_) | TKind::Attr(_) | TKind::Has(_) | TKind::Param(_) | TKind::Var(_) => {}
-            TKind::Not(a) | TKind::Matches(a, _) | TKind::Field(_, a) | TKind::Label(a, _) => a.walk(f),
+            TKind::Not(a) | TKind::Matches(a, _) | TKind::Field(_, a) | TKind::Label(a, _) => {
+                a.walk(f)
+            }
             TKind::And(a, b)
             | TKind::Or(a, b)
             | TKind::Cmp(_, a, b)
@@ -415,7 +422,9 @@ impl TExpr {
                 (TKind::In(o, a, a2), TKind::In(p, c, c2)) => o == p && b(a, c) && b(a2, c2),
                 (TKind::Arith(o, a, a2), TKind::Arith(p, c, c2)) => o == p && b(a, c) && b(a2, c2),
                 (TKind::Quant(o, a, a2), TKind::Quant(p, c, c2)) => o == p && b(a, c) && b(a2, c2),
-                (TKind::Set(xs), TKind::Set(ys)) => xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| b(x, y)),
+                (TKind::Set(xs), TKind::Set(ys)) => {
+                    xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| b(x, y))
+                }
                 _ => false,
             }
     }

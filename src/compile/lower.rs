@@ -20,13 +20,26 @@ struct Lower<'a> {
 }
 
 /// Append the code of `cond` (ending in `Ret`) to `code`; returns the stack depth it needs.
-pub(super) fn lower_condition(cond: &TExpr, schema: &Schema, pool: &mut Pool, code: &mut Vec<Instr>) -> Result<u16, CompileError> {
+pub(super) fn lower_condition(
+    cond: &TExpr,
+    schema: &Schema,
+    pool: &mut Pool,
+    code: &mut Vec<Instr>,
+) -> Result<u16, CompileError> {
     let _ = schema;
-    let mut l = Lower { pool, code, depth: 0, max: 0, quants: 0 };
+    let mut l = Lower {
+        pool,
+        code,
+        depth: 0,
+        max: 0,
+        quants: 0,
+    };
     l.cond(cond)?;
     l.emit(Instr::Ret);
     if l.depth != 0 {
-        return Err(CompileError("internal error: unbalanced stack after lowering".into()));
+        return Err(CompileError(
+            "internal error: unbalanced stack after lowering".into(),
+        ));
     }
     Ok(l.max)
 }
@@ -87,7 +100,11 @@ impl Lower<'_> {
             TKind::And(a, b) | TKind::Or(a, b) => {
                 let and = matches!(e.kind, TKind::And(..));
                 self.cond(a)?;
-                let j = self.emit(if and { Instr::JumpIfFalse(0) } else { Instr::JumpIfTrue(0) });
+                let j = self.emit(if and {
+                    Instr::JumpIfFalse(0)
+                } else {
+                    Instr::JumpIfTrue(0)
+                });
                 self.cond(b)?;
                 let end = self.here();
                 self.patch(j, end);
@@ -95,21 +112,37 @@ impl Lower<'_> {
             TKind::Cmp(op, a, b) => {
                 let (x, y) = (self.value(a)?, self.value(b)?);
                 self.popped(&[x, y]);
-                self.emit(Instr::Cmp { op: *op, a: x, b: y });
+                self.emit(Instr::Cmp {
+                    op: *op,
+                    a: x,
+                    b: y,
+                });
             }
             TKind::In(kind, elem, coll) => match &coll.kind {
                 // `x in {a, b}` with computed elements: `x == a or x == b`.
                 TKind::Set(items) => {
                     let each = |item: &TExpr| match kind {
-                        InKind::Member => TKind::Cmp(CmpOp::Eq, Box::new((**elem).clone()), Box::new(item.clone())),
-                        _ => TKind::In(InKind::Network, Box::new((**elem).clone()), Box::new(item.clone())),
+                        InKind::Member => TKind::Cmp(
+                            CmpOp::Eq,
+                            Box::new((**elem).clone()),
+                            Box::new(item.clone()),
+                        ),
+                        _ => TKind::In(
+                            InKind::Network,
+                            Box::new((**elem).clone()),
+                            Box::new(item.clone()),
+                        ),
                     };
                     self.any_of(items, each, e)?;
                 }
                 _ => {
                     let (x, c) = (self.value(elem)?, self.value(coll)?);
                     self.popped(&[x, c]);
-                    self.emit(Instr::In { kind: *kind, elem: x, coll: c });
+                    self.emit(Instr::In {
+                        kind: *kind,
+                        elem: x,
+                        coll: c,
+                    });
                 }
             },
             TKind::HasAny(a, b) => match (&a.kind, &b.kind) {
@@ -124,7 +157,14 @@ impl Lower<'_> {
             TKind::HasAll(a, b) => match &b.kind {
                 // `s has all {a, b}`: `s has a and s has b`.
                 TKind::Set(items) => {
-                    let parts: Vec<TExpr> = items.iter().map(|i| TExpr { kind: member(i, a), ty: Type::Bool, span: e.span }).collect();
+                    let parts: Vec<TExpr> = items
+                        .iter()
+                        .map(|i| TExpr {
+                            kind: member(i, a),
+                            ty: Type::Bool,
+                            span: e.span,
+                        })
+                        .collect();
                     self.all_of(&parts)?;
                 }
                 _ => {
@@ -136,7 +176,10 @@ impl Lower<'_> {
             TKind::Like(t, p) => {
                 let (x, y) = (self.value(t)?, self.value(p)?);
                 self.popped(&[x, y]);
-                self.emit(Instr::Like { text: x, pattern: y });
+                self.emit(Instr::Like {
+                    text: x,
+                    pattern: y,
+                });
             }
             TKind::Matches(t, pattern) => {
                 let x = self.value(t)?;
@@ -165,14 +208,23 @@ impl Lower<'_> {
     }
 
     /// `p1 or p2 or ...` for one generated test per set element.
-    fn any_of(&mut self, items: &[TExpr], each: impl Fn(&TExpr) -> TKind, e: &TExpr) -> Result<(), CompileError> {
+    fn any_of(
+        &mut self,
+        items: &[TExpr],
+        each: impl Fn(&TExpr) -> TKind,
+        e: &TExpr,
+    ) -> Result<(), CompileError> {
         if items.is_empty() {
             self.emit(Instr::SetFlag(false));
             return Ok(());
         }
         let mut jumps = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            self.cond(&TExpr { kind: each(item), ty: Type::Bool, span: e.span })?;
+            self.cond(&TExpr {
+                kind: each(item),
+                ty: Type::Bool,
+                span: e.span,
+            })?;
             if i + 1 < items.len() {
                 jumps.push(self.emit(Instr::JumpIfTrue(0)));
             }
@@ -218,7 +270,11 @@ impl Lower<'_> {
         self.quants -= 1;
         // Loop while the body has not decided: any stops at true, all at false.
         let any = matches!(q, Quantifier::Any);
-        self.emit(if any { Instr::JumpIfFalse(next) } else { Instr::JumpIfTrue(next) });
+        self.emit(if any {
+            Instr::JumpIfFalse(next)
+        } else {
+            Instr::JumpIfTrue(next)
+        });
         self.emit(Instr::IterPop);
         let out = self.emit(Instr::Jump(0));
         let done = self.emit(Instr::SetFlag(!any));
@@ -233,12 +289,18 @@ impl Lower<'_> {
         Ok(match &e.kind {
             TKind::Lit(v) => Src::Const(self.pool.add(&e.ty, v)?),
             TKind::Attr(id) => Src::Attr(id.0),
-            TKind::Param(i) => Src::Param(u16::try_from(*i).map_err(|_| internal("parameter index"))?),
+            TKind::Param(i) => {
+                Src::Param(u16::try_from(*i).map_err(|_| internal("parameter index"))?)
+            }
             TKind::Var(i) => Src::Var(u16::try_from(*i).map_err(|_| internal("variable index"))?),
             TKind::Arith(op, a, b) => {
                 let (x, y) = (self.value(a)?, self.value(b)?);
                 self.popped(&[x, y]);
-                self.emit(Instr::Arith { op: *op, a: x, b: y });
+                self.emit(Instr::Arith {
+                    op: *op,
+                    a: x,
+                    b: y,
+                });
                 self.pushed();
                 Src::Stack
             }
@@ -260,7 +322,10 @@ impl Lower<'_> {
             TKind::Label(level, bits) => {
                 let x = self.value(level)?;
                 self.popped(&[x]);
-                self.emit(Instr::MakeLabel { level: x, compartments: *bits });
+                self.emit(Instr::MakeLabel {
+                    level: x,
+                    compartments: *bits,
+                });
                 self.pushed();
                 Src::Stack
             }
@@ -279,5 +344,9 @@ impl Lower<'_> {
 
 /// `elem in set` as a kind, for the expansions above.
 fn member(elem: &TExpr, set: &TExpr) -> TKind {
-    TKind::In(InKind::Member, Box::new(elem.clone()), Box::new(set.clone()))
+    TKind::In(
+        InKind::Member,
+        Box::new(elem.clone()),
+        Box::new(set.clone()),
+    )
 }

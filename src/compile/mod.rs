@@ -43,8 +43,13 @@ impl Pool {
             Value::Set(items) => items.iter().map(flat).collect::<Result<Vec<_>, _>>()?,
             other => vec![flat(other)?],
         };
-        let i = u32::try_from(self.consts.len()).map_err(|_| CompileError("too many constants".into()))?;
-        self.consts.push(ConstDef { ty: ty.clone(), items, domains: false });
+        let i = u32::try_from(self.consts.len())
+            .map_err(|_| CompileError("too many constants".into()))?;
+        self.consts.push(ConstDef {
+            ty: ty.clone(),
+            items,
+            domains: false,
+        });
         self.index.insert((ty.clone(), v.clone()), i);
         Ok(i)
     }
@@ -83,7 +88,10 @@ fn flat(v: &Value) -> Result<FlatScalar, CompileError> {
 
 /// Compile a checked program. `sources` are the files it was checked from (for names and
 /// positions in messages); the bundle records a hash of them.
-pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bundle, CompileError> {
+pub fn compile(
+    program: &Program,
+    sources: &crate::source::Sources,
+) -> Result<Bundle, CompileError> {
     let files: Vec<String> = sources.iter().map(|(_, f)| f.name.clone()).collect();
     let mut all = Vec::new();
     for (_, f) in sources.iter() {
@@ -94,10 +102,18 @@ pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bu
     }
     let source_hash = crate::bundle::fnv1a(&all);
     let schema = &program.schema;
-    let enum_len = |name: &str| schema.enum_named(name).and_then(|e| schema.enum_def(e)).map_or(0, |d| d.values.len());
+    let enum_len = |name: &str| {
+        schema
+            .enum_named(name)
+            .and_then(|e| schema.enum_def(e))
+            .map_or(0, |d| d.values.len())
+    };
     for name in [ACTION_ENUM, CIPHER_ENUM, LOG_FIELD_ENUM] {
         if enum_len(name) > 64 {
-            return Err(CompileError(format!("enum `{name}` has {} values, more than the engine's limit of 64", enum_len(name))));
+            return Err(CompileError(format!(
+                "enum `{name}` has {} values, more than the engine's limit of 64",
+                enum_len(name)
+            )));
         }
     }
     if schema.attrs.len() > crate::bundle::MAX_ATTRS {
@@ -144,7 +160,8 @@ pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bu
             let (entry, cost) = match &cond {
                 None => (None, 0),
                 Some(c) => {
-                    let entry = u32::try_from(code.len()).map_err(|_| CompileError("body too large".into()))?;
+                    let entry = u32::try_from(code.len())
+                        .map_err(|_| CompileError("body too large".into()))?;
                     let depth = lower::lower_condition(c, schema, &mut pool, &mut code)?;
                     max_stack = max_stack.max(depth);
                     (Some(entry), cost_of(c))
@@ -152,7 +169,8 @@ pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bu
             };
             let (line, column) = sources.line_col(rule.span.file, rule.span.start);
             rules.push(RuleCode {
-                index: u16::try_from(index).map_err(|_| CompileError("too many rules in one policy".into()))?,
+                index: u16::try_from(index)
+                    .map_err(|_| CompileError("too many rules in one policy".into()))?,
                 op,
                 actions,
                 entry,
@@ -163,7 +181,9 @@ pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bu
             });
         }
         if usize::from(max_stack) > crate::vm::MAX_STACK {
-            return Err(CompileError("an expression needs a deeper stack than the engine allows; simplify it".into()));
+            return Err(CompileError(
+                "an expression needs a deeper stack than the engine allows; simplify it".into(),
+            ));
         }
         bodies.push(BodyCode {
             hook: body.hook,
@@ -177,7 +197,11 @@ pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bu
     }
     let mut policies = Vec::with_capacity(program.policies.len());
     for p in bundle_order(program) {
-        let params: Vec<Type> = program.bodies.get(p.body as usize).map(|b| b.params.iter().map(|(_, t)| t.clone()).collect()).unwrap_or_default();
+        let params: Vec<Type> = program
+            .bodies
+            .get(p.body as usize)
+            .map(|b| b.params.iter().map(|(_, t)| t.clone()).collect())
+            .unwrap_or_default();
         let mut args = Vec::with_capacity(p.args.len());
         for (v, t) in p.args.iter().zip(&params) {
             let k = pool.add(t, v)?;
@@ -185,9 +209,19 @@ pub fn compile(program: &Program, sources: &crate::source::Sources) -> Result<Bu
             pool.mark_domains(k);
             args.push(k);
         }
-        policies.push(PolicyMeta { name: p.name.clone(), scope: p.scope.clone(), hook: p.hook, body: p.body, args, span: p.span });
+        policies.push(PolicyMeta {
+            name: p.name.clone(),
+            scope: p.scope.clone(),
+            hook: p.hook,
+            body: p.body,
+            args,
+            span: p.span,
+        });
     }
-    let reads = hook_reads(program).into_iter().map(|ids| ids.into_iter().map(|a| a.0).collect()).collect();
+    let reads = hook_reads(program)
+        .into_iter()
+        .map(|ids| ids.into_iter().map(|a| a.0).collect())
+        .collect();
     Ok(Bundle {
         reads,
         dictum_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -209,7 +243,9 @@ pub fn hook_reads(program: &Program) -> Vec<Vec<crate::schema::AttrId>> {
     let schema = &program.schema;
     let mut out: Vec<Vec<crate::schema::AttrId>> = vec![Vec::new(); crate::types::Hook::ALL.len()];
     for p in &program.policies {
-        let Some(reads) = out.get_mut(p.hook.index()) else { continue };
+        let Some(reads) = out.get_mut(p.hook.index()) else {
+            continue;
+        };
         let mut add = |id: Option<crate::schema::AttrId>| {
             if let Some(id) = id
                 && !reads.contains(&id)
@@ -229,7 +265,9 @@ pub fn hook_reads(program: &Program) -> Vec<Vec<crate::schema::AttrId>> {
         if p.scope.user.is_some() {
             add(schema.attr_named("object", "owner"));
         }
-        let Some(body) = program.bodies.get(p.body as usize) else { continue };
+        let Some(body) = program.bodies.get(p.body as usize) else {
+            continue;
+        };
         for r in &body.rules {
             if matches!(&r.effect, Effect::Permit(Some(_)) | Effect::Forbid(Some(_))) {
                 add(schema.attr_named("request", "action"));
@@ -258,7 +296,10 @@ pub fn bundle_order(program: &Program) -> Vec<&crate::check::program::Policy> {
 }
 
 fn mask(items: &[u32]) -> u64 {
-    items.iter().filter(|i| **i < 64).fold(0u64, |m, i| m | (1u64 << i))
+    items
+        .iter()
+        .filter(|i| **i < 64)
+        .fold(0u64, |m, i| m | (1u64 << i))
 }
 
 fn rule_op(e: &Effect) -> (RuleOp, u64) {
@@ -268,7 +309,10 @@ fn rule_op(e: &Effect) -> (RuleOp, u64) {
         Effect::Forbid(a) => (RuleOp::Forbid, actions(a)),
         Effect::Default(o) => (RuleOp::Default(*o), u64::MAX),
         Effect::Use(c) => (RuleOp::Use(*c), u64::MAX),
-        Effect::ForbidCiphers(c) => (RuleOp::ForbidCiphers(c.as_ref().map_or(u64::MAX, |v| mask(v))), u64::MAX),
+        Effect::ForbidCiphers(c) => (
+            RuleOp::ForbidCiphers(c.as_ref().map_or(u64::MAX, |v| mask(v))),
+            u64::MAX,
+        ),
         Effect::DefaultCipher(c) => (RuleOp::DefaultCipher(*c), u64::MAX),
         Effect::Record(f) => (RuleOp::Record(mask(f)), u64::MAX),
         Effect::Redact(f) => (RuleOp::Redact(mask(f)), u64::MAX),
@@ -279,7 +323,10 @@ fn rule_op(e: &Effect) -> (RuleOp, u64) {
 fn is_constant(e: &TExpr) -> bool {
     let mut c = true;
     e.walk(&mut |x| {
-        if matches!(x.kind, TKind::Attr(_) | TKind::Has(_) | TKind::Param(_) | TKind::Var(_)) {
+        if matches!(
+            x.kind,
+            TKind::Attr(_) | TKind::Has(_) | TKind::Param(_) | TKind::Var(_)
+        ) {
             c = false;
         }
     });
@@ -297,14 +344,23 @@ fn reads_optional(e: &TExpr, schema: &Schema) -> bool {
 }
 
 fn lit(v: Value, ty: Type, span: crate::source::Span) -> TExpr {
-    TExpr { kind: TKind::Lit(v), ty, span }
+    TExpr {
+        kind: TKind::Lit(v),
+        ty,
+        span,
+    }
 }
 
 /// Fold constants, simplify boolean structure, and order conjuncts by cost.
 pub(crate) fn optimise(e: &TExpr, schema: &Schema) -> TExpr {
     // Any subexpression that reads nothing is computed now.
     if !matches!(e.kind, TKind::Lit(_)) && is_constant(e) {
-        let env = reference::Env { schema, attrs: &[], params: &[], trace: None };
+        let env = reference::Env {
+            schema,
+            attrs: &[],
+            params: &[],
+            trace: None,
+        };
         if let Ok(v) = reference::eval(e, &env, &mut Vec::new()) {
             return lit(v, e.ty.clone(), e.span);
         }
@@ -312,7 +368,9 @@ pub(crate) fn optimise(e: &TExpr, schema: &Schema) -> TExpr {
     let rec = |x: &TExpr| Box::new(optimise(x, schema));
     let kind = match &e.kind {
         // A required attribute is always present once the request is accepted.
-        TKind::Has(id) if schema.attr(*id).is_some_and(|a| !a.optional) => return lit(Value::Bool(true), Type::Bool, e.span),
+        TKind::Has(id) if schema.attr(*id).is_some_and(|a| !a.optional) => {
+            return lit(Value::Bool(true), Type::Bool, e.span);
+        }
         TKind::Not(a) => {
             let a = optimise(a, schema);
             match a.kind {
@@ -322,12 +380,18 @@ pub(crate) fn optimise(e: &TExpr, schema: &Schema) -> TExpr {
             }
         }
         TKind::And(..) => {
-            let parts: Vec<TExpr> = e.conjuncts().into_iter().map(|c| optimise(c, schema)).collect();
+            let parts: Vec<TExpr> = e
+                .conjuncts()
+                .into_iter()
+                .map(|c| optimise(c, schema))
+                .collect();
             let mut kept = Vec::new();
             for p in parts {
                 match p.kind {
                     TKind::Lit(Value::Bool(true)) => {}
-                    TKind::Lit(Value::Bool(false)) => return lit(Value::Bool(false), Type::Bool, e.span),
+                    TKind::Lit(Value::Bool(false)) => {
+                        return lit(Value::Bool(false), Type::Bool, e.span);
+                    }
                     _ => kept.push(p),
                 }
             }
@@ -363,13 +427,21 @@ pub(crate) fn optimise(e: &TExpr, schema: &Schema) -> TExpr {
                 && items.is_empty()
             {
                 // any over nothing is false, all over nothing is true.
-                return lit(Value::Bool(matches!(q, crate::syntax::ast::Quantifier::All)), Type::Bool, e.span);
+                return lit(
+                    Value::Bool(matches!(q, crate::syntax::ast::Quantifier::All)),
+                    Type::Bool,
+                    e.span,
+                );
             }
             TKind::Quant(*q, Box::new(s), Box::new(body))
         }
         other => other.clone(),
     };
-    TExpr { kind, ty: e.ty.clone(), span: e.span }
+    TExpr {
+        kind,
+        ty: e.ty.clone(),
+        span: e.span,
+    }
 }
 
 /// Cheapest conjuncts first, except that conjuncts involving optional attributes (reads or
@@ -392,12 +464,22 @@ fn order_by_cost(parts: Vec<TExpr>, schema: &Schema) -> Vec<TExpr> {
 }
 
 fn chain(mut parts: Vec<TExpr>, and: bool, span: crate::source::Span) -> TExpr {
-    let Some(mut acc) = parts.pop() else { return lit(Value::Bool(and), Type::Bool, span) };
+    let Some(mut acc) = parts.pop() else {
+        return lit(Value::Bool(and), Type::Bool, span);
+    };
     // Right-nested, so evaluation order is the order of `parts`.
     while let Some(p) = parts.pop() {
         let s = p.span.join(acc.span);
-        let kind = if and { TKind::And(Box::new(p), Box::new(acc)) } else { TKind::Or(Box::new(p), Box::new(acc)) };
-        acc = TExpr { kind, ty: Type::Bool, span: s };
+        let kind = if and {
+            TKind::And(Box::new(p), Box::new(acc))
+        } else {
+            TKind::Or(Box::new(p), Box::new(acc))
+        };
+        acc = TExpr {
+            kind,
+            ty: Type::Bool,
+            span: s,
+        };
     }
     acc
 }
@@ -412,7 +494,9 @@ pub fn cost_of(e: &TExpr) -> u32 {
     };
     match &e.kind {
         TKind::Lit(_) | TKind::Attr(_) | TKind::Has(_) | TKind::Param(_) | TKind::Var(_) => 1,
-        TKind::Not(a) | TKind::Matches(a, _) | TKind::Field(_, a) | TKind::Label(a, _) => c(a).saturating_add(1),
+        TKind::Not(a) | TKind::Matches(a, _) | TKind::Field(_, a) | TKind::Label(a, _) => {
+            c(a).saturating_add(1)
+        }
         TKind::And(a, b) | TKind::Or(a, b) => c(a).saturating_add(c(b)).saturating_add(1),
         TKind::Cmp(_, a, b)
         | TKind::In(_, a, b)
@@ -426,11 +510,17 @@ pub fn cost_of(e: &TExpr) -> u32 {
             // Computed sets expand into one comparison per element.
             (_, TKind::Set(items)) | (TKind::Set(items), _) => {
                 let n = u32::try_from(items.len()).unwrap_or(u32::MAX);
-                items.iter().map(c).fold(0u32, u32::saturating_add).saturating_add(n.saturating_mul(c(a).min(c(b)).saturating_add(2)))
+                items
+                    .iter()
+                    .map(c)
+                    .fold(0u32, u32::saturating_add)
+                    .saturating_add(n.saturating_mul(c(a).min(c(b)).saturating_add(2)))
             }
             _ => c(a).saturating_add(c(b)).saturating_sub(1).max(1),
         },
         TKind::Set(items) => items.iter().map(c).fold(0u32, u32::saturating_add),
-        TKind::Quant(_, s, body) => c(s).saturating_add(3).saturating_add(set_bound(s).saturating_mul(c(body).saturating_add(2))),
+        TKind::Quant(_, s, body) => c(s)
+            .saturating_add(3)
+            .saturating_add(set_bound(s).saturating_mul(c(body).saturating_add(2))),
     }
 }

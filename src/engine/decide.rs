@@ -117,7 +117,11 @@ pub(super) fn build_index(bundle: &Bundle) -> ([HookIndex; 5], Vec<u32>) {
         let start = u32::try_from(arena.len()).unwrap_or(u32::MAX);
         arena.extend_from_slice(&p.args);
         let args = (start, u32::try_from(arena.len()).unwrap_or(u32::MAX));
-        let (Ok(policy), Some(hi), Some(body)) = (u32::try_from(pi), index.get_mut(p.hook.index()), bundle.bodies.get(p.body as usize)) else {
+        let (Ok(policy), Some(hi), Some(body)) = (
+            u32::try_from(pi),
+            index.get_mut(p.hook.index()),
+            bundle.bodies.get(p.body as usize),
+        ) else {
             continue;
         };
         let spec = p.scope.specificity();
@@ -139,7 +143,10 @@ pub(super) fn build_index(bundle: &Bundle) -> ([HookIndex; 5], Vec<u32>) {
             None => &mut hi.platform,
             Some(d) => {
                 let dr = hi.domains.entry(d.as_str().into()).or_default();
-                match (&p.scope.user, p.scope.class.is_some() || p.scope.tag.is_some()) {
+                match (
+                    &p.scope.user,
+                    p.scope.class.is_some() || p.scope.tag.is_some(),
+                ) {
                     (Some(u), _) => dr.users.entry(u.as_str().into()).or_default(),
                     (None, true) => {
                         dr.narrow.push((p.scope.clone(), Rules::default()));
@@ -183,10 +190,20 @@ impl Loaded {
     /// domain's and owner's found by one hash lookup each.
     pub(super) fn sets<'s>(&'s self, hook: Hook, slots: Slots<'s>) -> Sets<'s> {
         let hi = self.index.get(hook.index());
-        let dr = hi.and_then(|hi| self.text(self.slot_domain, slots).and_then(|d| hi.domains.get(d)));
+        let dr = hi.and_then(|hi| {
+            self.text(self.slot_domain, slots)
+                .and_then(|d| hi.domains.get(d))
+        });
         // Most domains have no user policies: skip that lookup then.
-        let user = dr.filter(|dr| !dr.users.is_empty()).and_then(|dr| self.text(self.slot_owner, slots).and_then(|u| dr.users.get(u)));
-        Sets { platform: hi.map(|hi| &hi.platform), domain: dr, user }
+        let user = dr.filter(|dr| !dr.users.is_empty()).and_then(|dr| {
+            self.text(self.slot_owner, slots)
+                .and_then(|u| dr.users.get(u))
+        });
+        Sets {
+            platform: hi.map(|hi| &hi.platform),
+            domain: dr,
+            user,
+        }
     }
 
     /// Call `f` on each applicable rule set in bundle order (platform, domain, matching
@@ -228,7 +245,9 @@ impl Loaded {
         }
         if let Some(t) = &scope.tag {
             let has = match self.slot_tags.and_then(|s| slots.get(s as usize)) {
-                Some(Slot::Set(view)) => (0..view.len()).any(|i| view.get(i) == Some(Scalar::Str(t))),
+                Some(Slot::Set(view)) => {
+                    (0..view.len()).any(|i| view.get(i) == Some(Scalar::Str(t)))
+                }
                 _ => false,
             };
             if !has {
@@ -251,18 +270,35 @@ impl Loaded {
         if e.entry == ALWAYS {
             return Ok(true);
         }
-        let args = self.args.get(e.args.0 as usize..e.args.1 as usize).ok_or(VmError::Malformed)?;
-        let env = Env { slots, consts: &self.consts, args, regexes: &self.regexes };
+        let args = self
+            .args
+            .get(e.args.0 as usize..e.args.1 as usize)
+            .ok_or(VmError::Malformed)?;
+        let env = Env {
+            slots,
+            consts: &self.consts,
+            args,
+            regexes: &self.regexes,
+        };
         if let Some((instr, negate)) = &e.shortcut {
             return crate::vm::eval_shortcut(instr, *negate, &env);
         }
-        let body = self.bundle.bodies.get(e.body as usize).ok_or(VmError::Malformed)?;
+        let body = self
+            .bundle
+            .bodies
+            .get(e.body as usize)
+            .ok_or(VmError::Malformed)?;
         crate::vm::eval(&body.code, e.entry, body.max_stack, &env)
     }
 
     pub(super) fn decide_inner(&self, hook: Hook, slots: Slots<'_>) -> Result<Decision, VmError> {
         let mut d = Decision::deny(hook, Reason::NoDefault);
-        let at = |e: &Entry| Some(RuleRef { policy: e.policy, rule: e.rule });
+        let at = |e: &Entry| {
+            Some(RuleRef {
+                policy: e.policy,
+                rule: e.rule,
+            })
+        };
         let sets = self.sets(hook, slots);
         match hook {
             Hook::Instantiate | Hook::Access | Hook::Egress => {
@@ -293,7 +329,10 @@ impl Loaded {
                         let RuleOp::Default(o) = e.op else { continue };
                         let better = match best {
                             None => true,
-                            Some((s, bo, _)) => e.spec > s || (e.spec == s && o == Outcome::Deny && bo == Outcome::Allow),
+                            Some((s, bo, _)) => {
+                                e.spec > s
+                                    || (e.spec == s && o == Outcome::Deny && bo == Outcome::Allow)
+                            }
                         };
                         if better {
                             best = Some((e.spec, o, e));
@@ -335,7 +374,9 @@ impl Loaded {
                         }
                         let better = match chosen {
                             None => true,
-                            Some((s, _, _, dflt)) => (dflt && !is_default) || (dflt == is_default && e.spec > s),
+                            Some((s, _, _, dflt)) => {
+                                (dflt && !is_default) || (dflt == is_default && e.spec > s)
+                            }
                         };
                         if better && self.holds(e, slots)? {
                             chosen = Some((e.spec, cipher, e, is_default));
@@ -346,7 +387,11 @@ impl Loaded {
                 match chosen {
                     Some((_, c, e, is_default)) => {
                         d.outcome = Outcome::Allow;
-                        d.reason = if is_default { Reason::Default } else { Reason::Rule };
+                        d.reason = if is_default {
+                            Reason::Default
+                        } else {
+                            Reason::Rule
+                        };
                         d.cipher = Some(c);
                         d.rule = at(e);
                     }
@@ -359,8 +404,12 @@ impl Loaded {
                 self.each_set(&sets, slots, |rs| {
                     for e in rs.other() {
                         match e.op {
-                            RuleOp::Record(m) if m & !record != 0 && self.holds(e, slots)? => record |= m,
-                            RuleOp::Redact(m) if m & !redact != 0 && self.holds(e, slots)? => redact |= m,
+                            RuleOp::Record(m) if m & !record != 0 && self.holds(e, slots)? => {
+                                record |= m
+                            }
+                            RuleOp::Redact(m) if m & !redact != 0 && self.holds(e, slots)? => {
+                                redact |= m
+                            }
                             _ => {}
                         }
                     }

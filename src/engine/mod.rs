@@ -73,7 +73,15 @@ pub struct Decision {
 
 impl Decision {
     fn deny(hook: Hook, reason: Reason) -> Decision {
-        Decision { hook, outcome: Outcome::Deny, reason, rule: None, cipher: None, record: 0, redact: 0 }
+        Decision {
+            hook,
+            outcome: Outcome::Deny,
+            reason,
+            rule: None,
+            cipher: None,
+            record: 0,
+            redact: 0,
+        }
     }
 
     /// Whether the decision is allow.
@@ -192,7 +200,17 @@ impl std::fmt::Display for EngineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EngineError::Check { diagnostics, .. } => {
-                write!(f, "{}", crate::error::Diagnostics(diagnostics.iter().filter(|d| d.is_error()).cloned().collect()))
+                write!(
+                    f,
+                    "{}",
+                    crate::error::Diagnostics(
+                        diagnostics
+                            .iter()
+                            .filter(|d| d.is_error())
+                            .cloned()
+                            .collect()
+                    )
+                )
             }
             EngineError::Compile(e) => write!(f, "{e}"),
             EngineError::Bundle(e) => write!(f, "{e}"),
@@ -210,7 +228,10 @@ pub fn compile_sources(files: &[(&str, &str)], schema: Schema) -> Result<Bundle,
     }
     let checked = crate::check::check_sources(&sources, schema, &Limits::default());
     let Some(program) = checked.program else {
-        return Err(EngineError::Check { sources, diagnostics: checked.diagnostics });
+        return Err(EngineError::Check {
+            sources,
+            diagnostics: checked.diagnostics,
+        });
     };
     crate::compile::compile(&program, &sources).map_err(EngineError::Compile)
 }
@@ -218,7 +239,9 @@ pub fn compile_sources(files: &[(&str, &str)], schema: Schema) -> Result<Bundle,
 impl Engine {
     /// An engine for a bundle; verifies it first.
     pub fn new(bundle: Bundle) -> Result<Engine, BundleError> {
-        Ok(Engine { current: ArcSwap::from_pointee(Loaded::new(bundle)?) })
+        Ok(Engine {
+            current: ArcSwap::from_pointee(Loaded::new(bundle)?),
+        })
     }
 
     /// Load an encoded bundle (as written by `dictum compile`).
@@ -228,7 +251,10 @@ impl Engine {
 
     /// Check, compile and load policy sources against the standard schema.
     pub fn from_sources(files: &[(&str, &str)]) -> Result<Engine, EngineError> {
-        let schema = Schema::standard().map_err(|d| EngineError::Check { sources: Sources::new(), diagnostics: d })?;
+        let schema = Schema::standard().map_err(|d| EngineError::Check {
+            sources: Sources::new(),
+            diagnostics: d,
+        })?;
         let bundle = compile_sources(files, schema)?;
         Engine::new(bundle).map_err(EngineError::Bundle)
     }
@@ -265,7 +291,12 @@ impl Engine {
     }
 
     /// Resolve a product-lattice value for an attribute.
-    pub fn label(&self, attr: Attr, level: &str, compartments: &[&str]) -> Result<LabelValue, RequestError> {
+    pub fn label(
+        &self,
+        attr: Attr,
+        level: &str,
+        compartments: &[&str],
+    ) -> Result<LabelValue, RequestError> {
         self.current.load().label(attr, level, compartments)
     }
 
@@ -302,26 +333,54 @@ fn build_const(def: &crate::bundle::ConstDef) -> Const {
         F::Label(l, c) => ScalarConst::Label(*l, *c),
     };
     let Type::Set(elem) = &def.ty else {
-        return Const::Scalar(def.items.first().map(scalar).unwrap_or(ScalarConst::Bool(false)));
+        return Const::Scalar(
+            def.items
+                .first()
+                .map(scalar)
+                .unwrap_or(ScalarConst::Bool(false)),
+        );
     };
     let all = |p: fn(&F) -> bool| def.items.iter().all(p);
     match **elem {
         Type::String if all(|f| matches!(f, F::Str(_))) => {
-            let strs: Vec<&str> = def.items.iter().filter_map(|f| if let F::Str(s) = f { Some(s.as_str()) } else { None }).collect();
+            let strs: Vec<&str> = def
+                .items
+                .iter()
+                .filter_map(|f| {
+                    if let F::Str(s) = f {
+                        Some(s.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             let domains = def.domains.then(|| DomainSet::new(strs.iter().copied()));
-            Const::StrSet { set: StrSet::new(strs), domains }
+            Const::StrSet {
+                set: StrSet::new(strs),
+                domains,
+            }
         }
         Type::Ip if all(|f| matches!(f, F::Ip(_))) => {
-            let mut v: Vec<std::net::IpAddr> = def.items.iter().filter_map(|f| if let F::Ip(i) = f { Some(*i) } else { None }).collect();
+            let mut v: Vec<std::net::IpAddr> = def
+                .items
+                .iter()
+                .filter_map(|f| if let F::Ip(i) = f { Some(*i) } else { None })
+                .collect();
             v.sort();
             v.dedup();
             Const::IpSet(v)
         }
-        Type::Cidr if all(|f| matches!(f, F::Cidr(_))) => {
-            Const::CidrSet(CidrSet::new(def.items.iter().filter_map(|f| if let F::Cidr(c) = f { Some(*c) } else { None })))
-        }
+        Type::Cidr if all(|f| matches!(f, F::Cidr(_))) => Const::CidrSet(CidrSet::new(
+            def.items
+                .iter()
+                .filter_map(|f| if let F::Cidr(c) = f { Some(*c) } else { None }),
+        )),
         _ if all(|f| matches!(f, F::Num(_))) => {
-            let mut v: Vec<i64> = def.items.iter().filter_map(|f| if let F::Num(n) = f { Some(*n) } else { None }).collect();
+            let mut v: Vec<i64> = def
+                .items
+                .iter()
+                .filter_map(|f| if let F::Num(n) = f { Some(*n) } else { None })
+                .collect();
             v.sort();
             v.dedup();
             Const::NumSet(v)
@@ -346,7 +405,12 @@ impl Loaded {
         let regexes = bundle
             .regexes
             .iter()
-            .map(|r| regex::RegexBuilder::new(r).size_limit(1 << 20).build().map_err(|_| BundleError(format!("invalid regular expression `{r}`"))))
+            .map(|r| {
+                regex::RegexBuilder::new(r)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|_| BundleError(format!("invalid regular expression `{r}`")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let schema = &bundle.schema;
         let slot = |e: &str, a: &str| schema.attr_named(e, a).map(|id| id.0);
@@ -356,12 +420,18 @@ impl Loaded {
         for (h, ids) in bundle.reads.iter().enumerate() {
             for &i in ids {
                 let optional = schema.attr(AttrId(i)).is_none_or(|a| a.optional);
-                if !optional && let Some(w) = required.get_mut(h).and_then(|r| r.get_mut(i as usize / 64)) {
+                if !optional
+                    && let Some(w) = required.get_mut(h).and_then(|r| r.get_mut(i as usize / 64))
+                {
                     *w |= 1u64 << (i % 64);
                 }
             }
         }
-        let kinds: Arc<[Kind]> = schema.attrs.iter().map(|a| kind_of(schema, &a.ty)).collect();
+        let kinds: Arc<[Kind]> = schema
+            .attrs
+            .iter()
+            .map(|a| kind_of(schema, &a.ty))
+            .collect();
         Ok(Loaded {
             slot_domain: slot("object", "domain"),
             slot_class: slot("object", "class"),
@@ -391,9 +461,22 @@ impl Loaded {
 
     /// Resolve `entity.attr` to a handle, once.
     pub fn attr(&self, path: &str) -> Result<Attr, RequestError> {
-        let (e, a) = path.split_once('.').ok_or_else(|| RequestError { path: path.into(), message: "expected `entity.attribute`".into() })?;
-        let id = self.schema().attr_named(e, a).ok_or_else(|| RequestError { path: path.into(), message: "no such attribute in the schema".into() })?;
-        let kind = self.kinds.get(id.0 as usize).copied().ok_or_else(|| RequestError { path: path.into(), message: "no such attribute".into() })?;
+        let (e, a) = path.split_once('.').ok_or_else(|| RequestError {
+            path: path.into(),
+            message: "expected `entity.attribute`".into(),
+        })?;
+        let id = self.schema().attr_named(e, a).ok_or_else(|| RequestError {
+            path: path.into(),
+            message: "no such attribute in the schema".into(),
+        })?;
+        let kind = self
+            .kinds
+            .get(id.0 as usize)
+            .copied()
+            .ok_or_else(|| RequestError {
+                path: path.into(),
+                message: "no such attribute".into(),
+            })?;
         Ok(Attr { id, kind })
     }
 
@@ -401,35 +484,80 @@ impl Loaded {
     pub fn symbol(&self, attr: Attr, name: &str) -> Result<Symbol, RequestError> {
         let s = self.schema();
         let path = s.attr_path(attr.id);
-        let ty = s.attr(attr.id).map(|a| a.ty.clone()).ok_or_else(|| RequestError { path: path.clone(), message: "no such attribute".into() })?;
+        let ty = s
+            .attr(attr.id)
+            .map(|a| a.ty.clone())
+            .ok_or_else(|| RequestError {
+                path: path.clone(),
+                message: "no such attribute".into(),
+            })?;
         let index = match &ty {
             Type::Enum(e) => s.enum_value(*e, name),
             Type::Lattice(l) => match s.lattice(*l).map(|d| &d.shape) {
                 Some(LatticeShape::Levels(_)) => s.lattice_level(*l, name),
                 _ => None,
             },
-            Type::Weekday => WEEKDAYS.iter().position(|d| *d == name).and_then(|i| u32::try_from(i).ok()),
-            _ => return Err(RequestError { path, message: "not an enum, lattice or weekday attribute".into() }),
+            Type::Weekday => WEEKDAYS
+                .iter()
+                .position(|d| *d == name)
+                .and_then(|i| u32::try_from(i).ok()),
+            _ => {
+                return Err(RequestError {
+                    path,
+                    message: "not an enum, lattice or weekday attribute".into(),
+                });
+            }
         };
-        index.map(|index| Symbol { attr: attr.id, index }).ok_or_else(|| RequestError { path, message: format!("`{name}` is not a value of this attribute's type") })
+        index
+            .map(|index| Symbol {
+                attr: attr.id,
+                index,
+            })
+            .ok_or_else(|| RequestError {
+                path,
+                message: format!("`{name}` is not a value of this attribute's type"),
+            })
     }
 
     /// Resolve a product-lattice value (`label(secret, {crypto})`) for an attribute.
-    pub fn label(&self, attr: Attr, level: &str, compartments: &[&str]) -> Result<LabelValue, RequestError> {
+    pub fn label(
+        &self,
+        attr: Attr,
+        level: &str,
+        compartments: &[&str],
+    ) -> Result<LabelValue, RequestError> {
         let s = self.schema();
         let path = s.attr_path(attr.id);
-        let bad = |m: String| RequestError { path: path.clone(), message: m };
-        let Some(Type::Lattice(l)) = s.attr(attr.id).map(|a| &a.ty) else { return Err(bad("not a lattice attribute".into())) };
-        let Some(LatticeShape::Product { base, compartments: names }) = s.lattice(*l).map(|d| &d.shape) else {
+        let bad = |m: String| RequestError {
+            path: path.clone(),
+            message: m,
+        };
+        let Some(Type::Lattice(l)) = s.attr(attr.id).map(|a| &a.ty) else {
+            return Err(bad("not a lattice attribute".into()));
+        };
+        let Some(LatticeShape::Product {
+            base,
+            compartments: names,
+        }) = s.lattice(*l).map(|d| &d.shape)
+        else {
             return Err(bad("not a product lattice attribute".into()));
         };
-        let level = s.lattice_level(*base, level).ok_or_else(|| bad(format!("`{level}` is not a level")))?;
+        let level = s
+            .lattice_level(*base, level)
+            .ok_or_else(|| bad(format!("`{level}` is not a level")))?;
         let mut bits = 0u64;
         for c in compartments {
-            let i = names.iter().position(|n| n == c).ok_or_else(|| bad(format!("`{c}` is not a compartment")))?;
+            let i = names
+                .iter()
+                .position(|n| n == c)
+                .ok_or_else(|| bad(format!("`{c}` is not a compartment")))?;
             bits |= 1u64 << i;
         }
-        Ok(LabelValue { attr: attr.id, level, compartments: bits })
+        Ok(LabelValue {
+            attr: attr.id,
+            level,
+            compartments: bits,
+        })
     }
 
     /// An empty request for this bundle's schema. Reuse it with `Request::clear`.
@@ -457,7 +585,11 @@ impl Loaded {
             policy: &p.name,
             layer: p.scope.layer(),
             scope: &p.scope,
-            file: self.bundle.files.get(rc.span.file.0 as usize).map_or("<unknown>", String::as_str),
+            file: self
+                .bundle
+                .files
+                .get(rc.span.file.0 as usize)
+                .map_or("<unknown>", String::as_str),
             span: rc.span,
             line: rc.line,
             column: rc.column,
@@ -492,8 +624,12 @@ impl Loaded {
         self.applicable_entries(hook, slots)
             .into_iter()
             .map(|e| {
-                let rule = RuleRef { policy: e.policy, rule: e.rule };
-                let applies = !matches!(e.op, RuleOp::Permit | RuleOp::Forbid) || e.actions & action != 0;
+                let rule = RuleRef {
+                    policy: e.policy,
+                    rule: e.rule,
+                };
+                let applies =
+                    !matches!(e.op, RuleOp::Permit | RuleOp::Forbid) || e.actions & action != 0;
                 let outcome = if !applies {
                     RuleOutcome::NotApplicable
                 } else {
@@ -503,19 +639,36 @@ impl Loaded {
                         Err(_) => RuleOutcome::Error,
                     }
                 };
-                let values = match (self.bundle.bodies.get(e.body as usize), self.bundle.bodies.get(e.body as usize).and_then(|b| b.rules.get(e.rule as usize))) {
+                let values = match (
+                    self.bundle.bodies.get(e.body as usize),
+                    self.bundle
+                        .bodies
+                        .get(e.body as usize)
+                        .and_then(|b| b.rules.get(e.rule as usize)),
+                ) {
                     (Some(body), Some(r)) => self.read_values(body, r, req),
                     _ => Vec::new(),
                 };
-                Explained { rule, outcome, values }
+                Explained {
+                    rule,
+                    outcome,
+                    values,
+                }
             })
             .collect()
     }
 
     /// The attributes a rule's condition reads, with their values in this request.
-    fn read_values(&self, body: &crate::bundle::BodyCode, r: &crate::bundle::RuleCode, req: &Request<'_>) -> Vec<(String, String)> {
+    fn read_values(
+        &self,
+        body: &crate::bundle::BodyCode,
+        r: &crate::bundle::RuleCode,
+        req: &Request<'_>,
+    ) -> Vec<(String, String)> {
         let mut ids: Vec<u32> = Vec::new();
-        let Some(entry) = r.entry else { return Vec::new() };
+        let Some(entry) = r.entry else {
+            return Vec::new();
+        };
         for ins in body.code.iter().skip(entry as usize) {
             let mut note = |s: &crate::vm::Src| {
                 if let crate::vm::Src::Attr(i) = s
@@ -532,8 +685,16 @@ impl Loaded {
                         ids.push(*i);
                     }
                 }
-                I::Push(s) | I::Truth(s) | I::Matches { text: s, .. } | I::Field { v: s, .. } | I::MakeLabel { level: s, .. } => note(s),
-                I::Cmp { a, b, .. } | I::HasAny { a, b } | I::HasAll { a, b } | I::Arith { a, b, .. } | I::Bound { a, b, .. } => {
+                I::Push(s)
+                | I::Truth(s)
+                | I::Matches { text: s, .. }
+                | I::Field { v: s, .. }
+                | I::MakeLabel { level: s, .. } => note(s),
+                I::Cmp { a, b, .. }
+                | I::HasAny { a, b }
+                | I::HasAll { a, b }
+                | I::Arith { a, b, .. }
+                | I::Bound { a, b, .. } => {
                     note(a);
                     note(b);
                 }
@@ -556,7 +717,11 @@ impl Loaded {
             .map(|i| {
                 let id = AttrId(*i);
                 let path = self.schema().attr_path(id);
-                let ty = self.schema().attr(id).map(|a| a.ty.clone()).unwrap_or(Type::Never);
+                let ty = self
+                    .schema()
+                    .attr(id)
+                    .map(|a| a.ty.clone())
+                    .unwrap_or(Type::Never);
                 let shown = match req.slots().get(*i as usize) {
                     None => "absent".to_string(),
                     Some(slot) => slot_text(slot, &ty, self.schema()),
@@ -577,7 +742,10 @@ fn slot_text(slot: &Slot<'_>, ty: &Type, schema: &Schema) -> String {
             (Scalar::Str(x), _) => Value::Str(x.to_string()),
             (Scalar::Ip(x), _) => Value::Ip(x),
             (Scalar::Cidr(x), _) => Value::Cidr(x),
-            (Scalar::Label(l, c), _) => Value::Label { level: l, compartments: c },
+            (Scalar::Label(l, c), _) => Value::Label {
+                level: l,
+                compartments: c,
+            },
             (Scalar::Num(n), Type::Timestamp) => Value::Timestamp(n),
             (Scalar::Num(n), Type::Duration) => Value::Duration(n),
             (Scalar::Num(n), Type::Time) => Value::Time(u32::try_from(n).unwrap_or(0)),
@@ -592,7 +760,10 @@ fn slot_text(slot: &Slot<'_>, ty: &Type, schema: &Schema) -> String {
         Slot::Scalar(s) => scalar(*s, ty).display(ty, schema),
         Slot::Set(view) => {
             let elem = ty.element().cloned().unwrap_or(Type::Never);
-            let items: std::collections::BTreeSet<Value> = (0..view.len()).filter_map(|i| view.get(i)).map(|s| scalar(s, &elem)).collect();
+            let items: std::collections::BTreeSet<Value> = (0..view.len())
+                .filter_map(|i| view.get(i))
+                .map(|s| scalar(s, &elem))
+                .collect();
             Value::Set(items).display(ty, schema)
         }
     }

@@ -29,7 +29,10 @@ impl std::fmt::Display for RequestError {
 impl std::error::Error for RequestError {}
 
 fn rerr<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, RequestError> {
-    Err(RequestError { path: path.into(), message: message.into() })
+    Err(RequestError {
+        path: path.into(),
+        message: message.into(),
+    })
 }
 
 /// A resolved attribute: its slot and type, obtained once from `Engine::attr`.
@@ -102,7 +105,12 @@ pub(crate) fn kind_of(schema: &Schema, ty: &Type) -> Kind {
         Type::Lattice(_) => Kind::Symbol(u32::MAX - 1),
         Type::Set(inner) => match **inner {
             Type::String => Kind::StrSet,
-            Type::Int | Type::Timestamp | Type::Duration | Type::Time | Type::Weekday | Type::Enum(_) => Kind::NumSet,
+            Type::Int
+            | Type::Timestamp
+            | Type::Duration
+            | Type::Time
+            | Type::Weekday
+            | Type::Enum(_) => Kind::NumSet,
             Type::Lattice(_) => Kind::OtherSet,
             Type::Ip => Kind::IpSet,
             _ => Kind::OtherSet,
@@ -123,7 +131,12 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     pub(crate) fn new(schema_fp: u64, kinds: std::sync::Arc<[Kind]>) -> Request<'a> {
-        Request { slots: vec![Slot::Absent; kinds.len()], present: [0; MAX_ATTRS / 64], schema_fp, kinds }
+        Request {
+            slots: vec![Slot::Absent; kinds.len()],
+            present: [0; MAX_ATTRS / 64],
+            schema_fp,
+            kinds,
+        }
     }
 
     /// Forget every value, keeping the storage for the next request. Only the presence
@@ -152,9 +165,15 @@ impl<'a> Request<'a> {
     fn wrong(&self, a: Attr, what: &str) -> RequestError {
         let i = a.id.0 as usize;
         if self.kinds.get(i) != Some(&a.kind) {
-            RequestError { path: format!("attribute #{i}"), message: "this attribute handle belongs to another schema".into() }
+            RequestError {
+                path: format!("attribute #{i}"),
+                message: "this attribute handle belongs to another schema".into(),
+            }
         } else {
-            RequestError { path: format!("attribute #{i}"), message: format!("this attribute does not hold {what}") }
+            RequestError {
+                path: format!("attribute #{i}"),
+                message: format!("this attribute does not hold {what}"),
+            }
         }
     }
 
@@ -173,22 +192,40 @@ impl<'a> Request<'a> {
     /// Seconds since the Unix epoch.
     #[inline]
     pub fn set_timestamp(&mut self, a: Attr, secs: i64) -> Result<(), RequestError> {
-        self.put(a, Kind::Timestamp, Slot::Scalar(Scalar::Num(secs)), "a timestamp")
+        self.put(
+            a,
+            Kind::Timestamp,
+            Slot::Scalar(Scalar::Num(secs)),
+            "a timestamp",
+        )
     }
 
     /// Seconds.
     #[inline]
     pub fn set_duration(&mut self, a: Attr, secs: i64) -> Result<(), RequestError> {
-        self.put(a, Kind::Duration, Slot::Scalar(Scalar::Num(secs)), "a duration")
+        self.put(
+            a,
+            Kind::Duration,
+            Slot::Scalar(Scalar::Num(secs)),
+            "a duration",
+        )
     }
 
     /// Seconds since midnight (0 to 86399).
     #[inline]
     pub fn set_time_of_day(&mut self, a: Attr, secs: u32) -> Result<(), RequestError> {
         if secs >= 86_400 {
-            return rerr(format!("attribute #{}", a.id.0), "a time of day is less than 86400 seconds");
+            return rerr(
+                format!("attribute #{}", a.id.0),
+                "a time of day is less than 86400 seconds",
+            );
         }
-        self.put(a, Kind::Time, Slot::Scalar(Scalar::Num(i64::from(secs))), "a time of day")
+        self.put(
+            a,
+            Kind::Time,
+            Slot::Scalar(Scalar::Num(i64::from(secs))),
+            "a time of day",
+        )
     }
 
     #[inline]
@@ -213,57 +250,101 @@ impl<'a> Request<'a> {
     #[inline]
     pub fn set_symbol(&mut self, a: Attr, s: Symbol) -> Result<(), RequestError> {
         if s.attr != a.id {
-            return rerr(format!("attribute #{}", a.id.0), "this symbol was resolved for another attribute");
+            return rerr(
+                format!("attribute #{}", a.id.0),
+                "this symbol was resolved for another attribute",
+            );
         }
-        let Kind::Symbol(_) = a.kind else { return rerr(format!("attribute #{}", a.id.0), "not an enum, lattice or weekday attribute") };
-        self.put(a, a.kind, Slot::Scalar(Scalar::Num(i64::from(s.index))), "a symbol")
+        let Kind::Symbol(_) = a.kind else {
+            return rerr(
+                format!("attribute #{}", a.id.0),
+                "not an enum, lattice or weekday attribute",
+            );
+        };
+        self.put(
+            a,
+            a.kind,
+            Slot::Scalar(Scalar::Num(i64::from(s.index))),
+            "a symbol",
+        )
     }
 
     /// A product-lattice value resolved by `Engine::label`.
     #[inline]
     pub fn set_label(&mut self, a: Attr, v: LabelValue) -> Result<(), RequestError> {
         if v.attr != a.id {
-            return rerr(format!("attribute #{}", a.id.0), "this label was resolved for another attribute");
+            return rerr(
+                format!("attribute #{}", a.id.0),
+                "this label was resolved for another attribute",
+            );
         }
-        self.put(a, Kind::Label, Slot::Scalar(Scalar::Label(v.level, v.compartments)), "a label")
+        self.put(
+            a,
+            Kind::Label,
+            Slot::Scalar(Scalar::Label(v.level, v.compartments)),
+            "a label",
+        )
     }
 
     #[inline]
     /// Set a `set<string>` attribute (borrowed; at most 1,024 elements).
     pub fn set_strs(&mut self, a: Attr, v: &'a [&'a str]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
-        self.put(a, Kind::StrSet, Slot::Set(SetView::Strs(v)), "a set of strings")
+        self.put(
+            a,
+            Kind::StrSet,
+            Slot::Set(SetView::Strs(v)),
+            "a set of strings",
+        )
     }
 
     #[inline]
     /// Set a set of numbers (ints, timestamps, enum values as indices; at most 1,024).
     pub fn set_ints(&mut self, a: Attr, v: &'a [i64]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
-        self.put(a, Kind::NumSet, Slot::Set(SetView::Nums(v)), "a set of numbers")
+        self.put(
+            a,
+            Kind::NumSet,
+            Slot::Set(SetView::Nums(v)),
+            "a set of numbers",
+        )
     }
 
     #[inline]
     /// Set a `set<ip>` attribute (at most 1,024 elements).
     pub fn set_ips(&mut self, a: Attr, v: &'a [IpAddr]) -> Result<(), RequestError> {
         check_len(a, v.len())?;
-        self.put(a, Kind::IpSet, Slot::Set(SetView::Ips(v)), "a set of addresses")
+        self.put(
+            a,
+            Kind::IpSet,
+            Slot::Set(SetView::Ips(v)),
+            "a set of addresses",
+        )
     }
 
     /// The attributes as the VM reads them.
     pub(crate) fn slots(&self) -> crate::vm::Slots<'_> {
-        crate::vm::Slots { values: &self.slots, present: &self.present }
+        crate::vm::Slots {
+            values: &self.slots,
+            present: &self.present,
+        }
     }
 
     /// Whether the request carries the attribute.
     pub fn has(&self, a: Attr) -> bool {
         let i = a.id.0 as usize;
-        self.present.get(i / 64).is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+        self.present
+            .get(i / 64)
+            .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
     }
 }
 
 fn check_len(a: Attr, n: usize) -> Result<(), RequestError> {
     if n > MAX_REQUEST_SET as usize {
-        return rerr(format!("attribute #{}", a.id.0), format!("a set in a request has at most {MAX_REQUEST_SET} elements, found {n}"));
+        return rerr(
+            format!("attribute #{}", a.id.0),
+            format!("a set in a request has at most {MAX_REQUEST_SET} elements, found {n}"),
+        );
     }
     Ok(())
 }
@@ -322,43 +403,86 @@ impl RequestBuf {
     }
 
     /// Build from attribute values (by slot). Values must fit the schema's types.
-    pub(crate) fn from_values(schema: &Schema, schema_fp: u64, kinds: std::sync::Arc<[Kind]>, values: Vec<Option<Value>>) -> RequestBuf {
+    pub(crate) fn from_values(
+        schema: &Schema,
+        schema_fp: u64,
+        kinds: std::sync::Arc<[Kind]>,
+        values: Vec<Option<Value>>,
+    ) -> RequestBuf {
         let values = values
             .into_iter()
             .enumerate()
             .map(|(i, v)| {
-                let set = schema.attrs.get(i).is_some_and(|a| matches!(a.ty, Type::Set(_)));
+                let set = schema
+                    .attrs
+                    .get(i)
+                    .is_some_and(|a| matches!(a.ty, Type::Set(_)));
                 v.map(|v| match (v, set) {
                     (Value::Set(items), true) => Owned::Set(items.into_iter().collect()),
                     (v, _) => Owned::Scalar(v),
                 })
             })
             .collect();
-        RequestBuf { values, schema_fp, kinds }
+        RequestBuf {
+            values,
+            schema_fp,
+            kinds,
+        }
     }
 
     /// Parse the JSON request format (docs/LANGUAGE.md, "The request format").
-    pub(crate) fn from_json(schema: &Schema, schema_fp: u64, kinds: std::sync::Arc<[Kind]>, text: &str) -> Result<RequestBuf, RequestError> {
+    pub(crate) fn from_json(
+        schema: &Schema,
+        schema_fp: u64,
+        kinds: std::sync::Arc<[Kind]>,
+        text: &str,
+    ) -> Result<RequestBuf, RequestError> {
         let root: serde_json::Value = serde_json::from_str(text).map_err(|e| RequestError {
             path: "$".into(),
-            message: format!("invalid JSON at line {}, column {}: {}", e.line(), e.column(), json_reason(&e)),
+            message: format!(
+                "invalid JSON at line {}, column {}: {}",
+                e.line(),
+                e.column(),
+                json_reason(&e)
+            ),
         })?;
-        let serde_json::Value::Object(entities) = root else { return rerr("$", "a request is a JSON object with one member per entity") };
+        let serde_json::Value::Object(entities) = root else {
+            return rerr("$", "a request is a JSON object with one member per entity");
+        };
         let mut values: Vec<Option<Owned>> = vec![None; schema.attrs.len()];
         for (ename, evalue) in &entities {
             let Some((_, entity)) = schema.entity_named(ename) else {
                 let names: Vec<&str> = schema.entities.iter().map(|e| e.name.as_str()).collect();
-                return rerr(ename.clone(), format!("unknown entity `{ename}`; the entities are {}", names.join(", ")));
+                return rerr(
+                    ename.clone(),
+                    format!(
+                        "unknown entity `{ename}`; the entities are {}",
+                        names.join(", ")
+                    ),
+                );
             };
             let serde_json::Value::Object(attrs) = evalue else {
-                return rerr(ename.clone(), format!("expected an object of attributes, found {}", json_kind(evalue)));
+                return rerr(
+                    ename.clone(),
+                    format!(
+                        "expected an object of attributes, found {}",
+                        json_kind(evalue)
+                    ),
+                );
             };
             for (aname, avalue) in attrs {
                 let path = format!("{ename}.{aname}");
-                let Some(id) = entity.attrs.iter().copied().find(|id| schema.attr(*id).is_some_and(|a| a.name == *aname)) else {
+                let Some(id) = entity
+                    .attrs
+                    .iter()
+                    .copied()
+                    .find(|id| schema.attr(*id).is_some_and(|a| a.name == *aname))
+                else {
                     return rerr(path, format!("entity `{ename}` has no attribute `{aname}`"));
                 };
-                let Some(attr) = schema.attr(id) else { continue };
+                let Some(attr) = schema.attr(id) else {
+                    continue;
+                };
                 if avalue.is_null() {
                     if attr.optional {
                         continue;
@@ -368,10 +492,19 @@ impl RequestBuf {
                 let v = match &attr.ty {
                     Type::Set(elem) => {
                         let serde_json::Value::Array(items) = avalue else {
-                            return rerr(path, format!("expected an array, found {}", json_kind(avalue)));
+                            return rerr(
+                                path,
+                                format!("expected an array, found {}", json_kind(avalue)),
+                            );
                         };
                         if items.len() > MAX_REQUEST_SET as usize {
-                            return rerr(path, format!("a set has at most {MAX_REQUEST_SET} elements, found {}", items.len()));
+                            return rerr(
+                                path,
+                                format!(
+                                    "a set has at most {MAX_REQUEST_SET} elements, found {}",
+                                    items.len()
+                                ),
+                            );
                         }
                         let mut out: Vec<Value> = Vec::with_capacity(items.len());
                         for (k, item) in items.iter().enumerate() {
@@ -389,7 +522,11 @@ impl RequestBuf {
                 }
             }
         }
-        Ok(RequestBuf { values, schema_fp, kinds })
+        Ok(RequestBuf {
+            values,
+            schema_fp,
+            kinds,
+        })
     }
 }
 
@@ -407,28 +544,50 @@ fn json_kind(v: &serde_json::Value) -> String {
         serde_json::Value::Null => "null".into(),
         serde_json::Value::Bool(b) => format!("`{b}`"),
         serde_json::Value::Number(n) => format!("the number `{n}`"),
-        serde_json::Value::String(s) => format!("the string {}", serde_json::Value::String(shorten(s))),
+        serde_json::Value::String(s) => {
+            format!("the string {}", serde_json::Value::String(shorten(s)))
+        }
         serde_json::Value::Array(_) => "an array".into(),
         serde_json::Value::Object(_) => "an object".into(),
     }
 }
 
 fn shorten(s: &str) -> String {
-    if s.chars().count() <= 40 { s.to_string() } else { format!("{}...", s.chars().take(40).collect::<String>()) }
+    if s.chars().count() <= 40 {
+        s.to_string()
+    } else {
+        format!("{}...", s.chars().take(40).collect::<String>())
+    }
 }
 
-fn json_scalar(schema: &Schema, ty: &Type, v: &serde_json::Value, path: &str) -> Result<Value, RequestError> {
+fn json_scalar(
+    schema: &Schema,
+    ty: &Type,
+    v: &serde_json::Value,
+    path: &str,
+) -> Result<Value, RequestError> {
     let want = |what: &str| rerr(path, format!("expected {what}, found {}", json_kind(v)));
     let text = v.as_str();
     match ty {
-        Type::Bool => v.as_bool().map(Value::Bool).map_or_else(|| want("`true` or `false`"), Ok),
-        Type::Int => v.as_i64().map(Value::Int).map_or_else(|| want("an integer"), Ok),
+        Type::Bool => v
+            .as_bool()
+            .map(Value::Bool)
+            .map_or_else(|| want("`true` or `false`"), Ok),
+        Type::Int => v
+            .as_i64()
+            .map(Value::Int)
+            .map_or_else(|| want("an integer"), Ok),
         Type::String => match text {
-            Some(s) if s.len() > 64 << 10 => rerr(path, "a string in a request is at most 65536 bytes"),
+            Some(s) if s.len() > 64 << 10 => {
+                rerr(path, "a string in a request is at most 65536 bytes")
+            }
             Some(s) => Ok(Value::Str(s.to_string())),
             None => want("a string"),
         },
-        Type::Ip => text.and_then(|s| s.parse().ok()).map(Value::Ip).map_or_else(|| want("an IP address"), Ok),
+        Type::Ip => text
+            .and_then(|s| s.parse().ok())
+            .map(Value::Ip)
+            .map_or_else(|| want("an IP address"), Ok),
         Type::Cidr => match text.and_then(|s| s.parse::<ipnetwork::IpNetwork>().ok()) {
             Some(n) if n.network() == n.ip() => Ok(Value::Cidr(n)),
             Some(_) => rerr(path, "a network must have its host bits zero"),
@@ -438,7 +597,10 @@ fn json_scalar(schema: &Schema, ty: &Type, v: &serde_json::Value, path: &str) ->
             (Some(t), _) | (None, Some(t)) => Ok(Value::Timestamp(t)),
             _ => want("a timestamp (\"YYYY-MM-DDTHH:MM:SSZ\" or seconds since the epoch)"),
         },
-        Type::Duration => match (text.and_then(crate::syntax::parse_duration_text), v.as_i64()) {
+        Type::Duration => match (
+            text.and_then(crate::syntax::parse_duration_text),
+            v.as_i64(),
+        ) {
             (Some(d), _) | (None, Some(d)) => Ok(Value::Duration(d)),
             _ => want("a duration (\"1h30m\" or seconds)"),
         },
@@ -454,36 +616,68 @@ fn json_scalar(schema: &Schema, ty: &Type, v: &serde_json::Value, path: &str) ->
             let def = schema.enum_def(*e);
             match text.and_then(|s| schema.enum_value(*e, s)) {
                 Some(i) => Ok(Value::Enum(i)),
-                None => want(&format!("one of {}", def.map_or(String::new(), |d| quoted(&d.values)))),
+                None => want(&format!(
+                    "one of {}",
+                    def.map_or(String::new(), |d| quoted(&d.values))
+                )),
             }
         }
         Type::Lattice(l) => match schema.lattice(*l).map(|d| &d.shape) {
-            Some(LatticeShape::Levels(levels)) => match text.and_then(|s| schema.lattice_level(*l, s)) {
-                Some(i) => Ok(Value::Level(i)),
-                None => want(&format!("one of {}", quoted(levels))),
-            },
+            Some(LatticeShape::Levels(levels)) => {
+                match text.and_then(|s| schema.lattice_level(*l, s)) {
+                    Some(i) => Ok(Value::Level(i)),
+                    None => want(&format!("one of {}", quoted(levels))),
+                }
+            }
             Some(LatticeShape::Product { base, compartments }) => {
-                let serde_json::Value::Object(o) = v else { return want("an object {\"level\": ..., \"compartments\": [...]}") };
-                let level = match o.get("level").and_then(|x| x.as_str()).and_then(|s| schema.lattice_level(*base, s)) {
+                let serde_json::Value::Object(o) = v else {
+                    return want("an object {\"level\": ..., \"compartments\": [...]}");
+                };
+                let level = match o
+                    .get("level")
+                    .and_then(|x| x.as_str())
+                    .and_then(|s| schema.lattice_level(*base, s))
+                {
                     Some(i) => i,
-                    None => return rerr(format!("{path}.level"), "expected a level of the lattice's base"),
+                    None => {
+                        return rerr(
+                            format!("{path}.level"),
+                            "expected a level of the lattice's base",
+                        );
+                    }
                 };
                 let mut bits = 0u64;
                 if let Some(cs) = o.get("compartments") {
-                    let serde_json::Value::Array(cs) = cs else { return rerr(format!("{path}.compartments"), "expected an array") };
+                    let serde_json::Value::Array(cs) = cs else {
+                        return rerr(format!("{path}.compartments"), "expected an array");
+                    };
                     for (k, c) in cs.iter().enumerate() {
-                        match c.as_str().and_then(|s| compartments.iter().position(|x| x == s)) {
+                        match c
+                            .as_str()
+                            .and_then(|s| compartments.iter().position(|x| x == s))
+                        {
                             Some(i) if i < 64 => bits |= 1u64 << i,
-                            _ => return rerr(format!("{path}.compartments[{k}]"), format!("expected one of {}", quoted(compartments))),
+                            _ => {
+                                return rerr(
+                                    format!("{path}.compartments[{k}]"),
+                                    format!("expected one of {}", quoted(compartments)),
+                                );
+                            }
                         }
                     }
                 }
                 for key in o.keys() {
                     if key != "level" && key != "compartments" {
-                        return rerr(format!("{path}.{key}"), "unknown member; a label has `level` and `compartments`");
+                        return rerr(
+                            format!("{path}.{key}"),
+                            "unknown member; a label has `level` and `compartments`",
+                        );
                     }
                 }
-                Ok(Value::Label { level, compartments: bits })
+                Ok(Value::Label {
+                    level,
+                    compartments: bits,
+                })
             }
             None => want("a lattice value"),
         },

@@ -120,7 +120,9 @@ pub fn lex(text: &str) -> Result<Vec<Token>, LexError> {
     let mut lexer = Lexeme::lexer(text);
     while let Some(raw) = lexer.next() {
         let span = lexer.span();
-        let Ok(raw) = raw else { return Err(LexError { at: span.start }) };
+        let Ok(raw) = raw else {
+            return Err(LexError { at: span.start });
+        };
         match raw {
             Lexeme::Space => {}
             Lexeme::Newline => {
@@ -177,7 +179,11 @@ pub fn lex(text: &str) -> Result<Vec<Token>, LexError> {
 
 /// The text of every comment in `text`, in order (for the self-check).
 pub fn comments(text: &str) -> Result<Vec<String>, LexError> {
-    Ok(lex(text)?.into_iter().flat_map(|t| t.comments).map(|c| c.text).collect())
+    Ok(lex(text)?
+        .into_iter()
+        .flat_map(|t| t.comments)
+        .map(|c| c.text)
+        .collect())
 }
 
 #[cfg(test)]
@@ -186,12 +192,27 @@ mod tests {
 
     fn texts(src: &str) -> Vec<String> {
         let toks = lex(src).unwrap();
-        toks.iter().filter(|t| t.kind != Kind::Eof).map(|t| src[t.start..t.end].to_string()).collect()
+        toks.iter()
+            .filter(|t| t.kind != Kind::Eof)
+            .map(|t| src[t.start..t.end].to_string())
+            .collect()
     }
 
     #[test]
     fn strings_hide_comment_markers() {
-        assert_eq!(texts(r#"x == "a // b" and r"/* c \" < 1"#), ["x", "=", "=", r#""a // b""#, "and", r#"r"/* c \""#, "<", "1"]);
+        assert_eq!(
+            texts(r#"x == "a // b" and r"/* c \" < 1"#),
+            [
+                "x",
+                "=",
+                "=",
+                r#""a // b""#,
+                "and",
+                r#"r"/* c \""#,
+                "<",
+                "1"
+            ]
+        );
         assert_eq!(comments(r#"x == "a // b" // real"#).unwrap(), ["// real"]);
     }
 
@@ -199,7 +220,10 @@ mod tests {
     fn comments_know_their_lines() {
         let toks = lex("a /* x */ b // y\n\n// z\nc /* w */\n").unwrap();
         let b = &toks[1];
-        assert_eq!((b.comments[0].nl_before, b.comments[0].nl_after), (false, false));
+        assert_eq!(
+            (b.comments[0].nl_before, b.comments[0].nl_after),
+            (false, false)
+        );
         let c = &toks[2];
         assert_eq!(c.comments.len(), 2);
         assert!(!c.comments[0].nl_before && c.comments[0].nl_after);
@@ -217,6 +241,9 @@ mod tests {
         assert_eq!(toks.iter().filter(|t| *t == ",").count(), 5);
         assert!(toks.contains(&"1h30m".to_string()) && toks.contains(&"fe80".to_string()));
         assert_eq!(texts("x-1"), ["x", "-", "1"]);
-        assert_eq!(texts("set<string>={a>=b}"), ["set", "<", "string", ">", "=", "{", "a", ">", "=", "b", "}"]);
+        assert_eq!(
+            texts("set<string>={a>=b}"),
+            ["set", "<", "string", ">", "=", "{", "a", ">", "=", "b", "}"]
+        );
     }
 }

@@ -27,31 +27,62 @@ pub fn format_policy(text: &str) -> Result<String, Diagnostic> {
 /// lose a comment.
 pub fn format_policy_in(file: FileId, text: &str, limits: &Limits) -> Result<String, Diagnostic> {
     let tree = parse_policy(file, text, limits)?;
-    let out = with_stack(|| layout(file, text, &tree))
-        .unwrap_or_else(|| Err(internal(Span::new(file, 0, 0), "the formatter stopped unexpectedly")))?;
+    let out = with_stack(|| layout(file, text, &tree)).unwrap_or_else(|| {
+        Err(internal(
+            Span::new(file, 0, 0),
+            "the formatter stopped unexpectedly",
+        ))
+    })?;
     self_check(file, text, &tree, &out, limits)?;
     Ok(out)
 }
 
 fn layout(file: FileId, text: &str, tree: &PolicyFile) -> Result<String, Diagnostic> {
-    let tokens = lexer::lex(text).map_err(|e| internal(Span::new(file, e.at, e.at + 1), "the formatter's lexer does not accept this text"))?;
+    let tokens = lexer::lex(text).map_err(|e| {
+        internal(
+            Span::new(file, e.at, e.at + 1),
+            "the formatter's lexer does not accept this text",
+        )
+    })?;
     printer::print(text, &tokens, tree).map_err(|e| internal(Span::new(file, e.at, e.at), &e.what))
 }
 
 /// The output must mean what the input meant, and keep every comment.
-fn self_check(file: FileId, text: &str, tree: &PolicyFile, out: &str, limits: &Limits) -> Result<(), Diagnostic> {
+fn self_check(
+    file: FileId,
+    text: &str,
+    tree: &PolicyFile,
+    out: &str,
+    limits: &Limits,
+) -> Result<(), Diagnostic> {
     let whole = Span::new(file, 0, 0);
     let mut limits = limits.clone();
     limits.max_file_bytes = limits.max_file_bytes.max(out.len());
-    let again = parse_policy(file, out, &limits)
-        .map_err(|d| internal(whole, &format!("the formatted text does not parse: {}", d.message)))?;
+    let again = parse_policy(file, out, &limits).map_err(|d| {
+        internal(
+            whole,
+            &format!("the formatted text does not parse: {}", d.message),
+        )
+    })?;
     let same = with_stack(|| tree::same_tree(tree, &again)).unwrap_or(false);
     if !same {
         let at = first_difference(tree, &again).unwrap_or(whole);
-        return Err(internal(at, "formatting would change the syntax tree").label("this item would change"));
+        return Err(
+            internal(at, "formatting would change the syntax tree").label("this item would change")
+        );
     }
-    let mut before = lexer::comments(text).map_err(|e| internal(Span::new(file, e.at, e.at + 1), "the formatter's lexer does not accept this text"))?;
-    let mut after = lexer::comments(out).map_err(|_| internal(whole, "the formatter's lexer does not accept its own output"))?;
+    let mut before = lexer::comments(text).map_err(|e| {
+        internal(
+            Span::new(file, e.at, e.at + 1),
+            "the formatter's lexer does not accept this text",
+        )
+    })?;
+    let mut after = lexer::comments(out).map_err(|_| {
+        internal(
+            whole,
+            "the formatter's lexer does not accept its own output",
+        )
+    })?;
     before.sort();
     after.sort();
     if before != after {
@@ -75,6 +106,12 @@ fn first_difference(original: &PolicyFile, again: &PolicyFile) -> Option<Span> {
 }
 
 fn internal(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::new(Code::Internal, span, format!("internal error in the formatter: {what}"))
-        .help("this is a bug in dictum, and the file was left unchanged; please report it with the file")
+    Diagnostic::new(
+        Code::Internal,
+        span,
+        format!("internal error in the formatter: {what}"),
+    )
+    .help(
+        "this is a bug in dictum, and the file was left unchanged; please report it with the file",
+    )
 }

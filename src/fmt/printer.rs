@@ -57,17 +57,35 @@ struct Line {
 impl Line {
     /// Before an item or a rule in a block (or the file).
     fn item(indent: usize, first: bool) -> Line {
-        Line { indent, comment_indent: indent, blank_first: !first, blank_token: true, own_line: false }
+        Line {
+            indent,
+            comment_indent: indent,
+            blank_first: !first,
+            blank_token: true,
+            own_line: false,
+        }
     }
 
     /// Before the `}` closing a block whose contents are indented `inner`.
     fn close(outer: usize, inner: usize, empty: bool) -> Line {
-        Line { indent: outer, comment_indent: inner, blank_first: !empty, blank_token: false, own_line: true }
+        Line {
+            indent: outer,
+            comment_indent: inner,
+            blank_first: !empty,
+            blank_token: false,
+            own_line: true,
+        }
     }
 
     /// A continuation line, or an element of a set laid out one per line.
     fn cont(indent: usize) -> Line {
-        Line { indent, comment_indent: indent, blank_first: false, blank_token: false, own_line: false }
+        Line {
+            indent,
+            comment_indent: indent,
+            blank_first: false,
+            blank_token: false,
+            own_line: false,
+        }
     }
 }
 
@@ -94,7 +112,17 @@ struct Snapshot<'a> {
 
 /// Lay out a parsed file. `toks` must be the lexer's tokens of `src`, `file` its tree.
 pub fn print(src: &str, toks: &[Token], file: &PolicyFile) -> Result<String, PrintError> {
-    let mut p = Printer { src, toks, pos: 0, out: String::new(), pending: None, line_indent: 0, cont: CONT, measure: false, carry: &[] };
+    let mut p = Printer {
+        src,
+        toks,
+        pos: 0,
+        out: String::new(),
+        pending: None,
+        line_indent: 0,
+        cont: CONT,
+        measure: false,
+        carry: &[],
+    };
     p.file(file)?;
     Ok(p.out)
 }
@@ -158,7 +186,10 @@ impl<'a> Printer<'a> {
 
     fn token(&self) -> Result<&'a Token, PrintError> {
         let toks = self.toks;
-        toks.get(self.pos).ok_or_else(|| PrintError { at: self.src.len(), what: "ran out of tokens".into() })
+        toks.get(self.pos).ok_or_else(|| PrintError {
+            at: self.src.len(),
+            what: "ran out of tokens".into(),
+        })
     }
 
     fn token_text(&self, t: &Token) -> &'a str {
@@ -167,13 +198,20 @@ impl<'a> Printer<'a> {
     }
 
     fn peek_is(&self, text: &str) -> bool {
-        self.token().is_ok_and(|t| t.kind != Kind::Eof && self.token_text(t) == text)
+        self.token()
+            .is_ok_and(|t| t.kind != Kind::Eof && self.token_text(t) == text)
     }
 
     fn mismatch(&self, expected: &str) -> PrintError {
         match self.token() {
-            Ok(t) if t.kind == Kind::Eof => PrintError { at: t.start, what: format!("expected `{expected}`, found the end of the file") },
-            Ok(t) => PrintError { at: t.start, what: format!("expected `{expected}`, found `{}`", self.token_text(t)) },
+            Ok(t) if t.kind == Kind::Eof => PrintError {
+                at: t.start,
+                what: format!("expected `{expected}`, found the end of the file"),
+            },
+            Ok(t) => PrintError {
+                at: t.start,
+                what: format!("expected `{expected}`, found `{}`", self.token_text(t)),
+            },
             Err(e) => e,
         }
     }
@@ -193,7 +231,12 @@ impl<'a> Printer<'a> {
         while let Some(rest) = text.get(done..).filter(|r| !r.is_empty()) {
             let t = self.token()?;
             let t_text = self.token_text(t);
-            if t.kind == Kind::Eof || t.start != end || !t.comments.is_empty() || t_text.is_empty() || !rest.starts_with(t_text) {
+            if t.kind == Kind::Eof
+                || t.start != end
+                || !t.comments.is_empty()
+                || t_text.is_empty()
+                || !rest.starts_with(t_text)
+            {
                 return Err(self.mismatch(text));
             }
             done += t_text.len();
@@ -217,7 +260,10 @@ impl<'a> Printer<'a> {
     /// A literal (or `type::value`), reprinted exactly as written: every token in `span`.
     fn atom(&mut self, span: Span, sep: Sep) -> Res {
         let (start, end) = (span.start as usize, span.end as usize);
-        let written = self.src.get(start..end).ok_or_else(|| PrintError { at: start, what: "literal outside the text".into() })?;
+        let written = self.src.get(start..end).ok_or_else(|| PrintError {
+            at: start,
+            what: "literal outside the text".into(),
+        })?;
         let first = self.token()?;
         if first.start != start || first.kind == Kind::Eof {
             return Err(self.mismatch(written));
@@ -231,13 +277,19 @@ impl<'a> Printer<'a> {
                 break;
             }
             if !t.comments.is_empty() || t.nl_before || t.end > end {
-                return Err(PrintError { at: t.start, what: format!("literal `{written}` does not end where its tokens do") });
+                return Err(PrintError {
+                    at: t.start,
+                    what: format!("literal `{written}` does not end where its tokens do"),
+                });
             }
             last = t.end;
             self.pos += 1;
         }
         if last != end {
-            return Err(PrintError { at: last, what: format!("literal `{written}` does not end where its tokens do") });
+            return Err(PrintError {
+                at: last,
+                what: format!("literal `{written}` does not end where its tokens do"),
+            });
         }
         Ok(())
     }
@@ -258,7 +310,10 @@ impl<'a> Printer<'a> {
             return Ok(());
         }
         if !self.carry.is_empty() {
-            return Err(PrintError { at: t.start, what: "two commas in a row".into() });
+            return Err(PrintError {
+                at: t.start,
+                what: "two commas in a row".into(),
+            });
         }
         self.carry = &t.comments;
         Ok(())
@@ -279,7 +334,10 @@ impl<'a> Printer<'a> {
                 _ => {}
             }
         }
-        Err(PrintError { at: self.src.len(), what: "unclosed bracket".into() })
+        Err(PrintError {
+            at: self.src.len(),
+            what: "unclosed bracket".into(),
+        })
     }
 
     // ------------------------------------------------------------ gaps
@@ -305,7 +363,11 @@ impl<'a> Printer<'a> {
 
     /// A gap where the layout breaks the line.
     fn line_gap(&mut self, comments: &[&Comment], tok: &Token, line: Line) {
-        let mut at = if self.out.is_empty() { At::Break } else { At::Trailing };
+        let mut at = if self.out.is_empty() {
+            At::Break
+        } else {
+            At::Trailing
+        };
         let mut first = true;
         for c in comments {
             let new_line = match at {
@@ -314,7 +376,10 @@ impl<'a> Printer<'a> {
                     false
                 }
                 _ => {
-                    self.newline(line.comment_indent, c.blank_before && (!first || line.blank_first));
+                    self.newline(
+                        line.comment_indent,
+                        c.blank_before && (!first || line.blank_first),
+                    );
                     first = false;
                     true
                 }
@@ -360,7 +425,10 @@ impl<'a> Printer<'a> {
                 at = At::Inline;
             }
         }
-        let closer = matches!(self.token_text(tok), ")" | "}" | ">" | "," | ";" | "." | ":");
+        let closer = matches!(
+            self.token_text(tok),
+            ")" | "}" | ">" | "," | ";" | "." | ":"
+        );
         match at {
             At::Break => {}
             At::Inline if space || !closer => self.space(),
@@ -386,7 +454,10 @@ impl<'a> Printer<'a> {
         }
         let eof = self.token()?;
         if eof.kind != Kind::Eof {
-            return Err(PrintError { at: eof.start, what: format!("unexpected `{}` after the last item", self.token_text(eof)) });
+            return Err(PrintError {
+                at: eof.start,
+                what: format!("unexpected `{}` after the last item", self.token_text(eof)),
+            });
         }
         self.gap(Sep::Line(Line::close(0, 0, f.items.is_empty())))?;
         let trimmed = self.out.trim_end().len();
@@ -503,7 +574,12 @@ impl<'a> Printer<'a> {
                     self.statement();
                     self.ident(f, Sep::Space)?;
                 }
-                TestStmt::Set { entity, attr, value, .. } => {
+                TestStmt::Set {
+                    entity,
+                    attr,
+                    value,
+                    ..
+                } => {
                     self.ident(entity, sep)?;
                     self.statement();
                     self.expect(".", Sep::None)?;
@@ -694,7 +770,14 @@ impl<'a> Printer<'a> {
     }
 
     fn snapshot(&self) -> Snapshot<'a> {
-        Snapshot { pos: self.pos, len: self.out.len(), pending: self.pending, line_indent: self.line_indent, cont: self.cont, carry: self.carry }
+        Snapshot {
+            pos: self.pos,
+            len: self.out.len(),
+            pending: self.pending,
+            line_indent: self.line_indent,
+            cont: self.cont,
+            carry: self.carry,
+        }
     }
 
     fn restore(&mut self, s: Snapshot<'a>) {
@@ -715,7 +798,11 @@ impl<'a> Printer<'a> {
             ExprKind::Field(base, field) => {
                 self.expr(base, sep)?;
                 // `1.x` would not parse again: keep `1 .x` apart.
-                let dot = if matches!(base.kind, ExprKind::Lit(Literal::Int(_))) { Sep::Space } else { Sep::None };
+                let dot = if matches!(base.kind, ExprKind::Lit(Literal::Int(_))) {
+                    Sep::Space
+                } else {
+                    Sep::None
+                };
                 self.expect(".", dot)?;
                 self.ident(field, Sep::None)
             }
@@ -741,7 +828,11 @@ impl<'a> Printer<'a> {
                 self.expect("in", Sep::Space)?;
                 self.expr(set, Sep::Space)?;
                 // `09:00: x` would read as an address: keep a literal apart from the colon.
-                let colon = if ends_with_literal(set) { Sep::Space } else { Sep::None };
+                let colon = if ends_with_literal(set) {
+                    Sep::Space
+                } else {
+                    Sep::None
+                };
                 self.expect(":", colon)?;
                 self.expr(body, Sep::Space)
             }
@@ -778,7 +869,10 @@ impl<'a> Printer<'a> {
         let close = self.matching(open)?;
         let toks = self.toks;
         let inside = toks.get(open + 1..=close).unwrap_or(&[]);
-        let broken = !self.measure && inside.iter().any(|t| t.comments.iter().any(Comment::breaks_line));
+        let broken = !self.measure
+            && inside
+                .iter()
+                .any(|t| t.comments.iter().any(Comment::breaks_line));
         self.expect("{", sep)?;
         if !broken {
             return self.list(elems, "}");
@@ -799,7 +893,16 @@ impl<'a> Printer<'a> {
                 self.text(",");
             }
         }
-        self.expect("}", Sep::Line(Line { indent: outer, comment_indent: inner, blank_first: false, blank_token: false, own_line: true }))?;
+        self.expect(
+            "}",
+            Sep::Line(Line {
+                indent: outer,
+                comment_indent: inner,
+                blank_first: false,
+                blank_token: false,
+                own_line: true,
+            }),
+        )?;
         self.cont = saved;
         Ok(())
     }
@@ -818,9 +921,15 @@ fn top_chain(e: &Expr) -> Option<&'static str> {
 fn ends_with_literal(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Lit(_) | ExprKind::Qualified(..) => true,
-        ExprKind::Not(x) | ExprKind::And(_, x) | ExprKind::Or(_, x) | ExprKind::Binary(_, _, x) | ExprKind::Quant(_, _, _, x) => {
-            ends_with_literal(x)
-        }
-        ExprKind::Name(_) | ExprKind::Field(..) | ExprKind::Set(_) | ExprKind::Call(..) | ExprKind::Paren(_) => false,
+        ExprKind::Not(x)
+        | ExprKind::And(_, x)
+        | ExprKind::Or(_, x)
+        | ExprKind::Binary(_, _, x)
+        | ExprKind::Quant(_, _, _, x) => ends_with_literal(x),
+        ExprKind::Name(_)
+        | ExprKind::Field(..)
+        | ExprKind::Set(_)
+        | ExprKind::Call(..)
+        | ExprKind::Paren(_) => false,
     }
 }

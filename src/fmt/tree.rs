@@ -79,7 +79,12 @@ impl ClearSpans for Item {
 
 impl ClearSpans for FixtureDecl {
     fn clear_spans(&mut self) {
-        let FixtureDecl { name, base, stmts, span } = self;
+        let FixtureDecl {
+            name,
+            base,
+            stmts,
+            span,
+        } = self;
         name.clear_spans();
         if let Some(b) = base {
             b.clear_spans();
@@ -91,7 +96,12 @@ impl ClearSpans for FixtureDecl {
 
 impl ClearSpans for TestDecl {
     fn clear_spans(&mut self) {
-        let TestDecl { name, hook, stmts, span } = self;
+        let TestDecl {
+            name,
+            hook,
+            stmts,
+            span,
+        } = self;
         name.clear_spans();
         hook.clear_spans();
         stmts.clear_spans();
@@ -103,7 +113,12 @@ impl ClearSpans for TestStmt {
     fn clear_spans(&mut self) {
         match self {
             TestStmt::From(f) => f.clear_spans(),
-            TestStmt::Set { entity, attr, value, span } => {
+            TestStmt::Set {
+                entity,
+                attr,
+                value,
+                span,
+            } => {
                 entity.clear_spans();
                 attr.clear_spans();
                 value.clear_spans();
@@ -133,7 +148,12 @@ impl ClearSpans for TestStmt {
 
 impl ClearSpans for ConstDecl {
     fn clear_spans(&mut self) {
-        let ConstDecl { name, ty, value, span } = self;
+        let ConstDecl {
+            name,
+            ty,
+            value,
+            span,
+        } = self;
         name.clear_spans();
         ty.clear_spans();
         value.clear_spans();
@@ -158,7 +178,13 @@ impl ClearSpans for LatticeDecl {
 
 impl ClearSpans for TemplateDecl {
     fn clear_spans(&mut self) {
-        let TemplateDecl { name, params, hook, rules, span } = self;
+        let TemplateDecl {
+            name,
+            params,
+            hook,
+            rules,
+            span,
+        } = self;
         name.clear_spans();
         params.clear_spans();
         hook.clear_spans();
@@ -189,10 +215,17 @@ impl ClearSpans for TypeExpr {
 
 impl ClearSpans for ScopeBlock {
     fn clear_spans(&mut self) {
-        let ScopeBlock { kind, head, items, span } = self;
+        let ScopeBlock {
+            kind,
+            head,
+            items,
+            span,
+        } = self;
         match kind {
             ScopeKind::Platform => {}
-            ScopeKind::Domain(s) | ScopeKind::Class(s) | ScopeKind::Tag(s) | ScopeKind::User(s) => s.clear_spans(),
+            ScopeKind::Domain(s) | ScopeKind::Class(s) | ScopeKind::Tag(s) | ScopeKind::User(s) => {
+                s.clear_spans()
+            }
         }
         blank(head);
         items.clear_spans();
@@ -212,7 +245,12 @@ impl ClearSpans for ScopeItem {
 
 impl ClearSpans for PolicyDecl {
     fn clear_spans(&mut self) {
-        let PolicyDecl { name, hook, rules, span } = self;
+        let PolicyDecl {
+            name,
+            hook,
+            rules,
+            span,
+        } = self;
         name.clear_spans();
         hook.clear_spans();
         rules.clear_spans();
@@ -222,7 +260,12 @@ impl ClearSpans for PolicyDecl {
 
 impl ClearSpans for UseDecl {
     fn clear_spans(&mut self) {
-        let UseDecl { template, args, alias, span } = self;
+        let UseDecl {
+            template,
+            args,
+            alias,
+            span,
+        } = self;
         template.clear_spans();
         args.clear_spans();
         alias.clear_spans();
@@ -232,7 +275,12 @@ impl ClearSpans for UseDecl {
 
 impl ClearSpans for Rule {
     fn clear_spans(&mut self) {
-        let Rule { kind: _, names, when, span } = self;
+        let Rule {
+            kind: _,
+            names,
+            when,
+            span,
+        } = self;
         names.clear_spans();
         when.clear_spans();
         blank(span);

@@ -98,7 +98,18 @@ pub struct Schema {
     pub actions: [Vec<u32>; 5],
 }
 
-const BUILTIN_TYPES: [&str; 10] = ["bool", "int", "string", "ip", "cidr", "timestamp", "duration", "time", "weekday", "set"];
+const BUILTIN_TYPES: [&str; 10] = [
+    "bool",
+    "int",
+    "string",
+    "ip",
+    "cidr",
+    "timestamp",
+    "duration",
+    "time",
+    "weekday",
+    "set",
+];
 
 /// The enum of request actions, which `permit` and `forbid` rules list. This enum,
 /// [`CIPHER_ENUM`] and [`LOG_FIELD_ENUM`] are the ones the engine itself relies on: the
@@ -111,13 +122,20 @@ pub const LOG_FIELD_ENUM: &str = "log_field";
 
 impl Schema {
     fn empty() -> Schema {
-        Schema { entities: Vec::new(), attrs: Vec::new(), enums: Vec::new(), lattices: Vec::new(), actions: Default::default() }
+        Schema {
+            entities: Vec::new(),
+            attrs: Vec::new(),
+            enums: Vec::new(),
+            lattices: Vec::new(),
+            actions: Default::default(),
+        }
     }
 
     /// The built-in standard schema.
     pub fn standard() -> Result<Schema, Vec<Diagnostic>> {
         let mut s = Schema::empty();
-        let file = parse_schema(FileId(u32::MAX), STANDARD_SCHEMA, &Limits::default()).map_err(|d| vec![d])?;
+        let file = parse_schema(FileId(u32::MAX), STANDARD_SCHEMA, &Limits::default())
+            .map_err(|d| vec![d])?;
         let diags = s.extend(&file);
         if diags.is_empty() { Ok(s) } else { Err(diags) }
     }
@@ -139,7 +157,9 @@ impl Schema {
         }
         for item in &file.items {
             let r = match item {
-                SchemaItem::Entity { name, hooks, attrs, .. } => self.add_entity(name, hooks.as_deref(), attrs, &mut diags),
+                SchemaItem::Entity {
+                    name, hooks, attrs, ..
+                } => self.add_entity(name, hooks.as_deref(), attrs, &mut diags),
                 SchemaItem::Actions { hook, actions, .. } => self.add_actions(hook, actions),
                 _ => Ok(()),
             };
@@ -152,9 +172,13 @@ impl Schema {
 
     fn check_type_name(&self, name: &Ident) -> Result<(), Diagnostic> {
         if BUILTIN_TYPES.contains(&name.name.as_str()) {
-            return Err(Diagnostic::new(Code::Schema, name.span, format!("`{}` is a built-in type", name.name))
-                .label("cannot be redeclared")
-                .help("choose another name"));
+            return Err(Diagnostic::new(
+                Code::Schema,
+                name.span,
+                format!("`{}` is a built-in type", name.name),
+            )
+            .label("cannot be redeclared")
+            .help("choose another name"));
         }
         Ok(())
     }
@@ -166,17 +190,25 @@ impl Schema {
             if existing.values == vals {
                 return Ok(());
             }
-            return Err(Diagnostic::new(Code::SchemaRedeclared, name.span, format!(
-                "enum `{}` is already declared with other values",
-                name.name
-            ))
+            return Err(Diagnostic::new(
+                Code::SchemaRedeclared,
+                name.span,
+                format!("enum `{}` is already declared with other values", name.name),
+            )
             .label("redeclared here")
-            .help(format!("the schema declares `enum {} {{ {} }}`", name.name, existing.values.join(", "))));
+            .help(format!(
+                "the schema declares `enum {} {{ {} }}`",
+                name.name,
+                existing.values.join(", ")
+            )));
         }
         if self.lattice_named(&name.name).is_some() {
             return Err(dup_type(name));
         }
-        self.enums.push(EnumDef { name: name.name.clone(), values: vals });
+        self.enums.push(EnumDef {
+            name: name.name.clone(),
+            values: vals,
+        });
         Ok(())
     }
 
@@ -184,52 +216,83 @@ impl Schema {
     pub fn add_lattice(&mut self, decl: &LatticeDecl) -> Result<(), Diagnostic> {
         self.check_type_name(&decl.name)?;
         let shape = match &decl.kind {
-            LatticeKind::Levels(levels) => LatticeShape::Levels(unique_names(levels, "lattice level")?),
+            LatticeKind::Levels(levels) => {
+                LatticeShape::Levels(unique_names(levels, "lattice level")?)
+            }
             LatticeKind::Product { base, compartments } => {
                 let base_id = self.lattice_named(&base.name).ok_or_else(|| {
                     let names = self.lattices.iter().map(|l| l.name.as_str());
-                    let d = Diagnostic::new(Code::UnknownItem, base.span, format!("unknown lattice `{}`", base.name))
-                        .label("not a lattice");
+                    let d = Diagnostic::new(
+                        Code::UnknownItem,
+                        base.span,
+                        format!("unknown lattice `{}`", base.name),
+                    )
+                    .label("not a lattice");
                     match did_you_mean(&base.name, names) {
                         Some(h) => d.help(h),
                         None => d,
                     }
                 })?;
-                if !matches!(self.lattice(base_id).map(|l| &l.shape), Some(LatticeShape::Levels(_))) {
-                    return Err(Diagnostic::new(Code::Schema, base.span, "the base of a product lattice must be a total order")
-                        .label("this lattice has compartments itself"));
+                if !matches!(
+                    self.lattice(base_id).map(|l| &l.shape),
+                    Some(LatticeShape::Levels(_))
+                ) {
+                    return Err(Diagnostic::new(
+                        Code::Schema,
+                        base.span,
+                        "the base of a product lattice must be a total order",
+                    )
+                    .label("this lattice has compartments itself"));
                 }
                 let comps = unique_names(compartments, "compartment")?;
                 if comps.len() > 64 {
-                    return Err(Diagnostic::new(Code::Schema, decl.span, format!(
-                        "lattice `{}` has {} compartments, more than the limit of 64",
-                        decl.name.name,
-                        comps.len()
-                    ))
+                    return Err(Diagnostic::new(
+                        Code::Schema,
+                        decl.span,
+                        format!(
+                            "lattice `{}` has {} compartments, more than the limit of 64",
+                            decl.name.name,
+                            comps.len()
+                        ),
+                    )
                     .label("too many compartments"));
                 }
-                LatticeShape::Product { base: base_id, compartments: comps }
+                LatticeShape::Product {
+                    base: base_id,
+                    compartments: comps,
+                }
             }
         };
         if let LatticeShape::Levels(levels) = &shape
             && levels.len() > 255
         {
-            return Err(Diagnostic::new(Code::Schema, decl.span, format!(
-                "lattice `{}` has {} levels, more than the limit of 255",
-                decl.name.name,
-                levels.len()
-            ))
+            return Err(Diagnostic::new(
+                Code::Schema,
+                decl.span,
+                format!(
+                    "lattice `{}` has {} levels, more than the limit of 255",
+                    decl.name.name,
+                    levels.len()
+                ),
+            )
             .label("too many levels"));
         }
         if let Some(id) = self.lattice_named(&decl.name.name) {
             if self.lattice(id).map(|l| &l.shape) == Some(&shape) {
                 return Ok(());
             }
-            let shown = self.lattice(id).map(|l| self.lattice_text(l)).unwrap_or_default();
-            return Err(Diagnostic::new(Code::SchemaRedeclared, decl.name.span, format!(
-                "lattice `{}` is already declared differently",
-                decl.name.name
-            ))
+            let shown = self
+                .lattice(id)
+                .map(|l| self.lattice_text(l))
+                .unwrap_or_default();
+            return Err(Diagnostic::new(
+                Code::SchemaRedeclared,
+                decl.name.span,
+                format!(
+                    "lattice `{}` is already declared differently",
+                    decl.name.name
+                ),
+            )
             .label("redeclared here")
             .help(format!("the schema declares `{shown}`")));
         }
@@ -243,15 +306,23 @@ impl Schema {
             match self.enum_named(&enum_name).and_then(|id| self.enum_def(id)) {
                 Some(e) if e.values == *compartments => {}
                 Some(_) => {
-                    return Err(Diagnostic::new(Code::SchemaRedeclared, decl.name.span, format!(
-                        "enum `{enum_name}` already exists with other values"
-                    ))
+                    return Err(Diagnostic::new(
+                        Code::SchemaRedeclared,
+                        decl.name.span,
+                        format!("enum `{enum_name}` already exists with other values"),
+                    )
                     .label("this lattice's compartments would redeclare it"));
                 }
-                None => self.enums.push(EnumDef { name: enum_name, values: compartments.clone() }),
+                None => self.enums.push(EnumDef {
+                    name: enum_name,
+                    values: compartments.clone(),
+                }),
             }
         }
-        self.lattices.push(LatticeDef { name: decl.name.name.clone(), shape });
+        self.lattices.push(LatticeDef {
+            name: decl.name.name.clone(),
+            shape,
+        });
         Ok(())
     }
 
@@ -279,8 +350,12 @@ impl Schema {
             }
         };
         if BUILTIN_TYPES.contains(&name.name.as_str()) {
-            return Err(Diagnostic::new(Code::Schema, name.span, format!("`{}` is a built-in type", name.name))
-                .label("not a valid entity name"));
+            return Err(Diagnostic::new(
+                Code::Schema,
+                name.span,
+                format!("`{}` is a built-in type", name.name),
+            )
+            .label("not a valid entity name"));
         }
         let entity_idx = match self.entities.iter().position(|e| e.name == name.name) {
             Some(i) => {
@@ -295,7 +370,11 @@ impl Schema {
                 i
             }
             None => {
-                self.entities.push(Entity { name: name.name.clone(), hooks: mask, attrs: Vec::new() });
+                self.entities.push(Entity {
+                    name: name.name.clone(),
+                    hooks: mask,
+                    attrs: Vec::new(),
+                });
                 self.entities.len() - 1
             }
         };
@@ -308,16 +387,25 @@ impl Schema {
                 }
             };
             let existing = self.entities.get(entity_idx).and_then(|e| {
-                e.attrs.iter().copied().find(|id| self.attr(*id).is_some_and(|at| at.name == a.name.name))
+                e.attrs
+                    .iter()
+                    .copied()
+                    .find(|id| self.attr(*id).is_some_and(|at| at.name == a.name.name))
             });
             if let Some(id) = existing {
-                let same = self.attr(id).is_some_and(|at| at.ty == ty && at.optional == a.optional);
+                let same = self
+                    .attr(id)
+                    .is_some_and(|at| at.ty == ty && at.optional == a.optional);
                 if !same {
                     diags.push(
-                        Diagnostic::new(Code::SchemaRedeclared, a.name.span, format!(
-                            "attribute `{}.{}` is already declared differently",
-                            name.name, a.name.name
-                        ))
+                        Diagnostic::new(
+                            Code::SchemaRedeclared,
+                            a.name.span,
+                            format!(
+                                "attribute `{}.{}` is already declared differently",
+                                name.name, a.name.name
+                            ),
+                        )
                         .label("redeclared here")
                         .help(format!("the schema declares `{}`", self.attr_text(id))),
                     );
@@ -341,18 +429,30 @@ impl Schema {
     fn add_actions(&mut self, hook: &Ident, actions: &[Ident]) -> Result<(), Diagnostic> {
         let h = Hook::from_name(&hook.name).ok_or_else(|| unknown_hook(hook))?;
         if !h.is_authorization() {
-            return Err(Diagnostic::new(Code::Schema, hook.span, format!("hook `{}` has no actions", hook.name))
-                .label("only instantiate, access and egress have actions"));
+            return Err(Diagnostic::new(
+                Code::Schema,
+                hook.span,
+                format!("hook `{}` has no actions", hook.name),
+            )
+            .label("only instantiate, access and egress have actions"));
         }
         let enum_id = self.enum_named(ACTION_ENUM).ok_or_else(|| {
-            Diagnostic::new(Code::Schema, hook.span, "actions need an `action` enum").label("declare `enum action { ... }` first")
+            Diagnostic::new(Code::Schema, hook.span, "actions need an `action` enum")
+                .label("declare `enum action { ... }` first")
         })?;
-        let values = self.enum_def(enum_id).map(|e| e.values.clone()).unwrap_or_default();
+        let values = self
+            .enum_def(enum_id)
+            .map(|e| e.values.clone())
+            .unwrap_or_default();
         let mut ids = Vec::new();
         for a in actions {
             let i = values.iter().position(|v| *v == a.name).ok_or_else(|| {
-                let d = Diagnostic::new(Code::UnknownAction, a.span, format!("`{}` is not a value of enum `action`", a.name))
-                    .label("unknown action");
+                let d = Diagnostic::new(
+                    Code::UnknownAction,
+                    a.span,
+                    format!("`{}` is not a value of enum `action`", a.name),
+                )
+                .label("unknown action");
                 match did_you_mean(&a.name, values.iter().map(String::as_str)) {
                     Some(hl) => d.help(hl),
                     None => d.help("add it to `enum action` first"),
@@ -379,8 +479,12 @@ impl Schema {
             TypeExpr::Set(inner, span) => {
                 let inner = self.resolve_type(inner)?;
                 if matches!(inner, Type::Set(_)) {
-                    return Err(Diagnostic::new(Code::TypeMismatch, *span, "sets of sets are not supported")
-                        .label("nested set type"));
+                    return Err(Diagnostic::new(
+                        Code::TypeMismatch,
+                        *span,
+                        "sets of sets are not supported",
+                    )
+                    .label("nested set type"));
                 }
                 Ok(Type::set_of(inner))
             }
@@ -405,7 +509,12 @@ impl Schema {
                             .copied()
                             .chain(self.enums.iter().map(|e| e.name.as_str()))
                             .chain(self.lattices.iter().map(|l| l.name.as_str()));
-                        let d = Diagnostic::new(Code::UnknownItem, id.span, format!("unknown type `{name}`")).label("not a type");
+                        let d = Diagnostic::new(
+                            Code::UnknownItem,
+                            id.span,
+                            format!("unknown type `{name}`"),
+                        )
+                        .label("not a type");
                         return Err(match did_you_mean(name, all) {
                             Some(h) => d.help(h),
                             None => d.help("types are `bool`, `int`, `string`, `ip`, `cidr`, `timestamp`, `duration`, `time`, `weekday`, `set<T>`, or an enum or lattice of the schema"),
@@ -418,7 +527,10 @@ impl Schema {
 
     /// The entity with this name, and its index.
     pub fn entity_named(&self, name: &str) -> Option<(usize, &Entity)> {
-        self.entities.iter().enumerate().find(|(_, e)| e.name == name)
+        self.entities
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.name == name)
     }
 
     /// The attribute with this id; `None` if out of range.
@@ -429,20 +541,32 @@ impl Schema {
     /// Find `entity.attr`.
     pub fn attr_named(&self, entity: &str, attr: &str) -> Option<AttrId> {
         let (_, e) = self.entity_named(entity)?;
-        e.attrs.iter().copied().find(|id| self.attr(*id).is_some_and(|a| a.name == attr))
+        e.attrs
+            .iter()
+            .copied()
+            .find(|id| self.attr(*id).is_some_and(|a| a.name == attr))
     }
 
     /// `entity.attr`, for messages.
     pub fn attr_path(&self, id: AttrId) -> String {
         match self.attr(id) {
-            Some(a) => format!("{}.{}", self.entities.get(a.entity as usize).map_or("?", |e| e.name.as_str()), a.name),
+            Some(a) => format!(
+                "{}.{}",
+                self.entities
+                    .get(a.entity as usize)
+                    .map_or("?", |e| e.name.as_str()),
+                a.name
+            ),
             None => "?".into(),
         }
     }
 
     /// The enum with this name.
     pub fn enum_named(&self, name: &str) -> Option<EnumId> {
-        self.enums.iter().position(|e| e.name == name).map(|i| EnumId(u32::try_from(i).unwrap_or(u32::MAX)))
+        self.enums
+            .iter()
+            .position(|e| e.name == name)
+            .map(|i| EnumId(u32::try_from(i).unwrap_or(u32::MAX)))
     }
 
     /// The enum with this id; `None` if out of range.
@@ -452,7 +576,10 @@ impl Schema {
 
     /// The lattice with this name.
     pub fn lattice_named(&self, name: &str) -> Option<LatticeId> {
-        self.lattices.iter().position(|l| l.name == name).map(|i| LatticeId(u32::try_from(i).unwrap_or(u32::MAX)))
+        self.lattices
+            .iter()
+            .position(|l| l.name == name)
+            .map(|i| LatticeId(u32::try_from(i).unwrap_or(u32::MAX)))
     }
 
     /// The lattice with this id; `None` if out of range.
@@ -462,13 +589,20 @@ impl Schema {
 
     /// Index of a value in an enum.
     pub fn enum_value(&self, id: EnumId, value: &str) -> Option<u32> {
-        self.enum_def(id)?.values.iter().position(|v| v == value).and_then(|i| u32::try_from(i).ok())
+        self.enum_def(id)?
+            .values
+            .iter()
+            .position(|v| v == value)
+            .and_then(|i| u32::try_from(i).ok())
     }
 
     /// Index of a level in a total-order lattice.
     pub fn lattice_level(&self, id: LatticeId, level: &str) -> Option<u32> {
         match &self.lattice(id)?.shape {
-            LatticeShape::Levels(ls) => ls.iter().position(|v| v == level).and_then(|i| u32::try_from(i).ok()),
+            LatticeShape::Levels(ls) => ls
+                .iter()
+                .position(|v| v == level)
+                .and_then(|i| u32::try_from(i).ok()),
             LatticeShape::Product { .. } => None,
         }
     }
@@ -494,7 +628,12 @@ impl Schema {
 
     fn attr_text(&self, id: AttrId) -> String {
         match self.attr(id) {
-            Some(a) => format!("{}{}: {}", a.name, if a.optional { "?" } else { "" }, self.type_name(&a.ty)),
+            Some(a) => format!(
+                "{}{}: {}",
+                a.name,
+                if a.optional { "?" } else { "" },
+                self.type_name(&a.ty)
+            ),
             None => String::new(),
         }
     }
@@ -519,13 +658,21 @@ impl Schema {
         }
         if let Some(action) = self.enum_named(ACTION_ENUM) {
             for h in Hook::ALL {
-                let acts = self.actions.get(h.index()).map(Vec::as_slice).unwrap_or_default();
+                let acts = self
+                    .actions
+                    .get(h.index())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 if acts.is_empty() {
                     continue;
                 }
                 let names: Vec<&str> = acts
                     .iter()
-                    .filter_map(|i| self.enum_def(action).and_then(|e| e.values.get(*i as usize)).map(String::as_str))
+                    .filter_map(|i| {
+                        self.enum_def(action)
+                            .and_then(|e| e.values.get(*i as usize))
+                            .map(String::as_str)
+                    })
                     .collect();
                 let _ = writeln!(out, "actions {} {{ {} }}", h.name(), names.join(", "));
             }
@@ -536,7 +683,11 @@ impl Schema {
         }
         for e in &self.entities {
             out.push('\n');
-            let hooks: Vec<&str> = Hook::ALL.iter().filter(|h| e.available_at(**h)).map(|h| h.name()).collect();
+            let hooks: Vec<&str> = Hook::ALL
+                .iter()
+                .filter(|h| e.available_at(**h))
+                .map(|h| h.name())
+                .collect();
             if hooks.len() == Hook::ALL.len() {
                 let _ = writeln!(out, "entity {} {{", e.name);
             } else {
@@ -560,9 +711,13 @@ fn unique_names(ids: &[Ident], what: &str) -> Result<Vec<String>, Diagnostic> {
     let mut out: Vec<String> = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         if let Some(first) = ids.iter().take(i).find(|p| p.name == id.name) {
-            return Err(Diagnostic::new(Code::Duplicate, id.span, format!("{what} `{}` is declared twice", id.name))
-                .label("declared again here")
-                .secondary(first.span, "first declared here"));
+            return Err(Diagnostic::new(
+                Code::Duplicate,
+                id.span,
+                format!("{what} `{}` is declared twice", id.name),
+            )
+            .label("declared again here")
+            .secondary(first.span, "first declared here"));
         }
         out.push(id.name.clone());
     }
@@ -570,12 +725,21 @@ fn unique_names(ids: &[Ident], what: &str) -> Result<Vec<String>, Diagnostic> {
 }
 
 fn dup_type(name: &Ident) -> Diagnostic {
-    Diagnostic::new(Code::Duplicate, name.span, format!("type `{}` is already declared", name.name))
-        .label("an enum and a lattice cannot share a name")
+    Diagnostic::new(
+        Code::Duplicate,
+        name.span,
+        format!("type `{}` is already declared", name.name),
+    )
+    .label("an enum and a lattice cannot share a name")
 }
 
 pub(crate) fn unknown_hook(h: &Ident) -> Diagnostic {
-    let d = Diagnostic::new(Code::UnknownHook, h.span, format!("unknown hook `{}`", h.name)).label("not a hook");
+    let d = Diagnostic::new(
+        Code::UnknownHook,
+        h.span,
+        format!("unknown hook `{}`", h.name),
+    )
+    .label("not a hook");
     match did_you_mean(&h.name, Hook::ALL.iter().map(|h| h.name())) {
         Some(help) => d.help(help),
         None => d.help("the hooks are `instantiate`, `access`, `egress`, `encrypt` and `log`"),

@@ -22,7 +22,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_file_bytes: 4 << 20, max_depth: 64, max_set_len: 100_000, max_string_len: 64 << 10, max_rules: 1_000_000 }
+        Limits {
+            max_file_bytes: 4 << 20,
+            max_depth: 64,
+            max_set_len: 100_000,
+            max_string_len: 64 << 10,
+            max_rules: 1_000_000,
+        }
     }
 }
 
@@ -30,13 +36,19 @@ impl Default for Limits {
 /// the parser sees it. Depth here is bracket nesting plus open quantifiers.
 pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnostic> {
     if text.len() > limits.max_file_bytes {
-        return Err(Diagnostic::new(Code::FileTooLarge, Span::new(file, 0, 0), format!(
-            "file is {} bytes, more than the limit of {}",
-            text.len(),
-            limits.max_file_bytes
-        ))
+        return Err(Diagnostic::new(
+            Code::FileTooLarge,
+            Span::new(file, 0, 0),
+            format!(
+                "file is {} bytes, more than the limit of {}",
+                text.len(),
+                limits.max_file_bytes
+            ),
+        )
         .label("this file")
-        .help("split the policies over several files, or raise the limit with `--max-file-bytes`"));
+        .help(
+            "split the policies over several files, or raise the limit with `--max-file-bytes`",
+        ));
     }
     let bytes = text.as_bytes();
     // Quantifiers opened at each bracket level; a quantifier body ends with its bracket.
@@ -46,7 +58,9 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
     while let Some(&b) = bytes.get(i) {
         match b {
             // A raw string has no escapes: it ends at the next quote.
-            b'r' if bytes.get(i + 1) == Some(&b'"') && (i == 0 || bytes.get(i - 1).is_none_or(|b| !is_ident_byte(*b))) => {
+            b'r' if bytes.get(i + 1) == Some(&b'"')
+                && (i == 0 || bytes.get(i - 1).is_none_or(|b| !is_ident_byte(*b))) =>
+            {
                 i += 2;
                 while bytes.get(i).is_some_and(|c| *c != b'"' && *c != b'\n') {
                     i += 1;
@@ -72,7 +86,9 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i += 2;
-                while bytes.get(i).is_some() && !(bytes.get(i) == Some(&b'*') && bytes.get(i + 1) == Some(&b'/')) {
+                while bytes.get(i).is_some()
+                    && !(bytes.get(i) == Some(&b'*') && bytes.get(i + 1) == Some(&b'/'))
+                {
                     i += 1;
                 }
                 i += 1;
@@ -94,7 +110,9 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
                     *top = 0;
                 }
             }
-            b'a' if (is_word_at(bytes, i, b"any") || is_word_at(bytes, i, b"all")) && !after_has(bytes, i) => {
+            b'a' if (is_word_at(bytes, i, b"any") || is_word_at(bytes, i, b"all"))
+                && !after_has(bytes, i) =>
+            {
                 if let Some(top) = stack.last_mut() {
                     *top += 1;
                     open_quants += 1;
@@ -120,8 +138,15 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
 /// `has any` and `has all` are operators, not quantifiers.
 fn after_has(bytes: &[u8], i: usize) -> bool {
     let before = bytes.get(..i).unwrap_or(&[]);
-    let trimmed = before.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(&[][..], |p| before.get(..=p).unwrap_or(&[]));
-    trimmed.ends_with(b"has") && (trimmed.len() == 3 || trimmed.get(trimmed.len() - 4).is_none_or(|b| !is_ident_byte(*b)))
+    let trimmed = before
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(&[][..], |p| before.get(..=p).unwrap_or(&[]));
+    trimmed.ends_with(b"has")
+        && (trimmed.len() == 3
+            || trimmed
+                .get(trimmed.len() - 4)
+                .is_none_or(|b| !is_ident_byte(*b)))
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -135,10 +160,11 @@ fn is_word_at(bytes: &[u8], i: usize, word: &[u8]) -> bool {
 }
 
 fn too_deep(file: FileId, at: usize, limits: &Limits) -> Diagnostic {
-    Diagnostic::new(Code::NestingTooDeep, Span::new(file, at, at + 1), format!(
-        "nesting is more than {} levels deep",
-        limits.max_depth
-    ))
+    Diagnostic::new(
+        Code::NestingTooDeep,
+        Span::new(file, at, at + 1),
+        format!("nesting is more than {} levels deep", limits.max_depth),
+    )
     .label("this level is too deep")
     .help("flatten the expression, or move parts of it into constants")
 }
@@ -152,9 +178,15 @@ const STACK_BYTES: usize = 512 << 20;
 /// so a caller's small thread stack (2 MiB for test threads) never overflows. `None` if
 /// no thread could be started, or `f` panicked (a bug).
 pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
-    std::thread::scope(|s| match std::thread::Builder::new().name("dictum-parse".into()).stack_size(STACK_BYTES).spawn_scoped(s, f) {
-        Ok(handle) => handle.join().ok(),
-        // No thread could be created (resource limits): the caller reports an internal error.
-        Err(_) => None,
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("dictum-parse".into())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(s, f)
+        {
+            Ok(handle) => handle.join().ok(),
+            // No thread could be created (resource limits): the caller reports an internal error.
+            Err(_) => None,
+        }
     })
 }

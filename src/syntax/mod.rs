@@ -7,5 +7,6 @@ mod parser;
 
 pub use limits::{Limits, with_stack};
 pub use parser::{
-    format_timestamp, parse_cidr, parse_duration_text, parse_expr, parse_policy, parse_schema, parse_time_text, parse_timestamp,
+    format_timestamp, parse_cidr, parse_duration_text, parse_expr, parse_policy, parse_schema,
+    parse_time_text, parse_timestamp,
 };

@@ -17,12 +17,18 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 /// Parse a `.policy` file.
 pub fn parse_policy(file: FileId, text: &str, limits: &Limits) -> Result<PolicyFile> {
     prescan(file, text, limits)?;
-    with_stack(|| parse_policy_here(file, text, limits)).unwrap_or_else(|| Err(internal(Span::new(file, 0, 0), "the parser stopped unexpectedly")))
+    with_stack(|| parse_policy_here(file, text, limits)).unwrap_or_else(|| {
+        Err(internal(
+            Span::new(file, 0, 0),
+            "the parser stopped unexpectedly",
+        ))
+    })
 }
 
 fn parse_policy_here(file: FileId, text: &str, limits: &Limits) -> Result<PolicyFile> {
     prescan(file, text, limits)?;
-    let pairs = Grammar::parse(Rule::policy_file, text).map_err(|e| syntax_error(file, text, &e))?;
+    let pairs =
+        Grammar::parse(Rule::policy_file, text).map_err(|e| syntax_error(file, text, &e))?;
     let b = Builder { file, limits };
     let mut items = Vec::new();
     for pair in top(pairs) {
@@ -30,7 +36,9 @@ fn parse_policy_here(file: FileId, text: &str, limits: &Limits) -> Result<Policy
             Rule::const_decl => items.push(Item::Const(b.const_decl(pair)?)),
             Rule::lattice_decl => items.push(Item::Lattice(b.lattice_decl(pair)?)),
             Rule::template_decl => items.push(Item::Template(b.template_decl(pair)?)),
-            Rule::platform_block | Rule::domain_block => items.push(Item::Scope(b.scope_block(pair)?)),
+            Rule::platform_block | Rule::domain_block => {
+                items.push(Item::Scope(b.scope_block(pair)?))
+            }
             Rule::fixture_decl => items.push(Item::Fixture(b.fixture_decl(pair)?)),
             Rule::test_decl => items.push(Item::Test(b.test_decl(pair)?)),
             Rule::EOI => {}
@@ -43,12 +51,18 @@ fn parse_policy_here(file: FileId, text: &str, limits: &Limits) -> Result<Policy
 /// Parse a `.schema` file.
 pub fn parse_schema(file: FileId, text: &str, limits: &Limits) -> Result<SchemaFile> {
     prescan(file, text, limits)?;
-    with_stack(|| parse_schema_here(file, text, limits)).unwrap_or_else(|| Err(internal(Span::new(file, 0, 0), "the parser stopped unexpectedly")))
+    with_stack(|| parse_schema_here(file, text, limits)).unwrap_or_else(|| {
+        Err(internal(
+            Span::new(file, 0, 0),
+            "the parser stopped unexpectedly",
+        ))
+    })
 }
 
 fn parse_schema_here(file: FileId, text: &str, limits: &Limits) -> Result<SchemaFile> {
     prescan(file, text, limits)?;
-    let pairs = Grammar::parse(Rule::schema_file, text).map_err(|e| syntax_error(file, text, &e))?;
+    let pairs =
+        Grammar::parse(Rule::schema_file, text).map_err(|e| syntax_error(file, text, &e))?;
     let b = Builder { file, limits };
     let mut items = Vec::new();
     for pair in top(pairs) {
@@ -64,7 +78,11 @@ fn parse_schema_here(file: FileId, text: &str, limits: &Limits) -> Result<Schema
                 let mut it = kids(pair);
                 let hook = b.ident(b.next(&mut it, span)?);
                 let actions = b.ident_list(b.next(&mut it, span)?);
-                items.push(SchemaItem::Actions { hook, actions, span });
+                items.push(SchemaItem::Actions {
+                    hook,
+                    actions,
+                    span,
+                });
             }
             Rule::entity_decl => {
                 let mut name = None;
@@ -79,7 +97,12 @@ fn parse_schema_here(file: FileId, text: &str, limits: &Limits) -> Result<Schema
                     }
                 }
                 let name = name.ok_or_else(|| internal(span, "entity without a name"))?;
-                items.push(SchemaItem::Entity { name, hooks, attrs, span });
+                items.push(SchemaItem::Entity {
+                    name,
+                    hooks,
+                    attrs,
+                    span,
+                });
             }
             Rule::lattice_decl => items.push(SchemaItem::Lattice(b.lattice_decl(pair)?)),
             Rule::EOI => {}
@@ -92,7 +115,12 @@ fn parse_schema_here(file: FileId, text: &str, limits: &Limits) -> Result<Schema
 /// Parse one expression (used by tests and tools).
 pub fn parse_expr(file: FileId, text: &str, limits: &Limits) -> Result<Expr> {
     prescan(file, text, limits)?;
-    with_stack(|| parse_expr_here(file, text, limits)).unwrap_or_else(|| Err(internal(Span::new(file, 0, 0), "the parser stopped unexpectedly")))
+    with_stack(|| parse_expr_here(file, text, limits)).unwrap_or_else(|| {
+        Err(internal(
+            Span::new(file, 0, 0),
+            "the parser stopped unexpectedly",
+        ))
+    })
 }
 
 fn parse_expr_here(file: FileId, text: &str, limits: &Limits) -> Result<Expr> {
@@ -100,11 +128,18 @@ fn parse_expr_here(file: FileId, text: &str, limits: &Limits) -> Result<Expr> {
     let pairs = Grammar::parse(Rule::expr, text).map_err(|e| syntax_error(file, text, &e))?;
     let b = Builder { file, limits };
     let span = Span::new(file, 0, text.len());
-    let pair = pairs.into_iter().next().ok_or_else(|| internal(span, "empty expression"))?;
+    let pair = pairs
+        .into_iter()
+        .next()
+        .ok_or_else(|| internal(span, "empty expression"))?;
     let end = pair.as_span().end();
     if end != text.len() {
-        return Err(Diagnostic::new(Code::Syntax, Span::new(file, end, text.len()), "unexpected input after the expression")
-            .label("not part of the expression"));
+        return Err(Diagnostic::new(
+            Code::Syntax,
+            Span::new(file, end, text.len()),
+            "unexpected input after the expression",
+        )
+        .label("not part of the expression"));
     }
     b.expr(pair, 0)
 }
@@ -148,8 +183,12 @@ fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 }
 
 fn internal(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::new(Code::Internal, span, format!("internal error in the parser: {what}"))
-        .help("this is a bug in dictum; please report it with the input that caused it")
+    Diagnostic::new(
+        Code::Internal,
+        span,
+        format!("internal error in the parser: {what}"),
+    )
+    .help("this is a bug in dictum; please report it with the input that caused it")
 }
 
 fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
@@ -158,14 +197,28 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
         pest::error::InputLocation::Span((s, e)) => (s, e),
     };
     let found = found_at(text, start);
-    let end = if end > start { end } else { start + found.len() };
+    let end = if end > start {
+        end
+    } else {
+        start + found.len()
+    };
     let span = Span::new(file, start, end);
     if found.is_empty() {
         return Diagnostic::new(Code::Syntax, span, "unexpected end of file")
             .label("the file ends here")
             .help("check that every `{` and `(` is closed and every rule ends with `;`");
     }
-    if found == "\"" && text.get(start..).is_some_and(|rest| !rest.lines().next().unwrap_or("").get(1..).unwrap_or("").contains('"')) {
+    if found == "\""
+        && text.get(start..).is_some_and(|rest| {
+            !rest
+                .lines()
+                .next()
+                .unwrap_or("")
+                .get(1..)
+                .unwrap_or("")
+                .contains('"')
+        })
+    {
         return Diagnostic::new(Code::Syntax, span, "string is not closed")
             .label("this string has no closing `\"` on its line")
             .help("strings end with `\"` on the line they start");
@@ -174,7 +227,12 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
-    let d = Diagnostic::new(Code::Syntax, span, format!("expected {expected}, found `{found}`")).label(format!("unexpected `{found}`"));
+    let d = Diagnostic::new(
+        Code::Syntax,
+        span,
+        format!("expected {expected}, found `{found}`"),
+    )
+    .label(format!("unexpected `{found}`"));
     match hint(&found, &expected) {
         Some(h) => d.help(h),
         None => d,
@@ -184,7 +242,10 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
 /// The token-ish text at an offset: a word, a run of operator characters, or one character.
 fn found_at(text: &str, at: usize) -> String {
     let rest = text.get(at..).unwrap_or("");
-    let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
     if !word.is_empty() {
         return word;
     }
@@ -196,9 +257,14 @@ fn found_at(text: &str, at: usize) -> String {
 }
 
 fn hint(found: &str, expected: &str) -> Option<String> {
-    let rule_kw = matches!(found, "permit" | "forbid" | "use" | "default" | "record" | "redact");
+    let rule_kw = matches!(
+        found,
+        "permit" | "forbid" | "use" | "default" | "record" | "redact"
+    );
     if rule_kw && expected.contains("`platform`") {
-        return Some("rules live inside a policy: `platform { policy \"NAME\" on HOOK { RULES } }`".into());
+        return Some(
+            "rules live inside a policy: `platform { policy \"NAME\" on HOOK { RULES } }`".into(),
+        );
     }
     let mid_expression = expected.contains("`and`") || expected.contains("`+`");
     match found {
@@ -207,8 +273,11 @@ fn hint(found: &str, expected: &str) -> Option<String> {
         "!" => Some("write `not` for negation".into()),
         "=" => Some("compare with `==`".into()),
         "'" => Some("strings are written in double quotes".into()),
-        "<" | ">" | "<=" | ">=" | "==" | "!=" => Some("comparisons do not chain: write `a < b and b < c`".into()),
-        "}" | "permit" | "forbid" | "use" | "default" | "record" | "redact" | "policy" | "const" | "domain" | "platform"
+        "<" | ">" | "<=" | ">=" | "==" | "!=" => {
+            Some("comparisons do not chain: write `a < b and b < c`".into())
+        }
+        "}" | "permit" | "forbid" | "use" | "default" | "record" | "redact" | "policy"
+        | "const" | "domain" | "platform"
             if mid_expression =>
         {
             Some("is a `;` missing before this? every rule and declaration ends with `;`".into())
@@ -236,7 +305,15 @@ fn describe_expected(rules: &[Rule]) -> String {
 fn rule_names(r: Rule) -> &'static [&'static str] {
     match r {
         Rule::EOI => &["the end of the file"],
-        Rule::policy_file => &["`const`", "`lattice`", "`template`", "`platform`", "`domain`", "`fixture`", "`test`"],
+        Rule::policy_file => &[
+            "`const`",
+            "`lattice`",
+            "`template`",
+            "`platform`",
+            "`domain`",
+            "`fixture`",
+            "`test`",
+        ],
         Rule::schema_file => &["`enum`", "`actions`", "`entity`", "`lattice`"],
         Rule::ident | Rule::name_list | Rule::ident_list => &["a name"],
         Rule::string | Rule::string_inner | Rule::raw_inner => &["a string"],
@@ -264,9 +341,13 @@ fn rule_names(r: Rule) -> &'static [&'static str] {
         | Rule::ipv6
         | Rule::not_op
         | Rule::kw_not => &["an expression"],
-        Rule::cmp_op | Rule::has_any | Rule::has_all | Rule::kw_has | Rule::kw_like | Rule::kw_matches | Rule::kw_under => {
-            &["a comparison operator"]
-        }
+        Rule::cmp_op
+        | Rule::has_any
+        | Rule::has_all
+        | Rule::kw_has
+        | Rule::kw_like
+        | Rule::kw_matches
+        | Rule::kw_under => &["a comparison operator"],
         Rule::add_op => &["`+`", "`-`"],
         Rule::kw_and => &["`and`"],
         Rule::kw_or => &["`or`"],
@@ -306,7 +387,11 @@ fn rule_names(r: Rule) -> &'static [&'static str] {
         Rule::assign_stmt | Rule::attr_path => &["an assignment `entity.attribute = value;`"],
         Rule::unset_stmt | Rule::kw_unset => &["`unset`"],
         Rule::expect_stmt | Rule::kw_expect => &["`expect`"],
-        Rule::expect_outcome | Rule::expect_cipher | Rule::expect_fields | Rule::kw_cipher | Rule::kw_by => &["an expectation"],
+        Rule::expect_outcome
+        | Rule::expect_cipher
+        | Rule::expect_fields
+        | Rule::kw_cipher
+        | Rule::kw_by => &["an expectation"],
         _ => &[],
     }
 }
@@ -328,35 +413,55 @@ impl Builder<'_> {
         internal(self.span(pair), &format!("unexpected {found:?}"))
     }
 
-    fn next<'i>(&self, it: &mut impl Iterator<Item = Pair<'i, Rule>>, parent: Span) -> Result<Pair<'i, Rule>> {
+    fn next<'i>(
+        &self,
+        it: &mut impl Iterator<Item = Pair<'i, Rule>>,
+        parent: Span,
+    ) -> Result<Pair<'i, Rule>> {
         it.next().ok_or_else(|| internal(parent, "missing child"))
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 
     fn ident_list(&self, pair: Pair<'_, Rule>) -> Vec<Ident> {
-        kids(pair).filter(|p| p.as_rule() == Rule::ident).map(|p| self.ident(p)).collect()
+        kids(pair)
+            .filter(|p| p.as_rule() == Rule::ident)
+            .map(|p| self.ident(p))
+            .collect()
     }
 
     fn string(&self, pair: Pair<'_, Rule>) -> Result<StrLit> {
         let span = self.span(&pair);
         let inner = pair.into_inner().next();
-        let verbatim = inner.as_ref().is_some_and(|p| p.as_rule() == Rule::raw_inner);
+        let verbatim = inner
+            .as_ref()
+            .is_some_and(|p| p.as_rule() == Rule::raw_inner);
         let raw = inner.as_ref().map_or("", |p| p.as_str());
-        let value = if verbatim { Ok(raw.to_string()) } else { unescape(raw) };
+        let value = if verbatim {
+            Ok(raw.to_string())
+        } else {
+            unescape(raw)
+        };
         let value = value.map_err(|msg| {
             Diagnostic::new(Code::InvalidLiteral, span, format!("invalid string literal: {msg}"))
                 .label("in this string")
                 .help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{HEX}`; write `r\"...\"` for a string taken verbatim")
         })?;
         if value.len() > self.limits.max_string_len {
-            return Err(Diagnostic::new(Code::InvalidLiteral, span, format!(
-                "string literal is {} bytes long, more than the limit of {}",
-                value.len(),
-                self.limits.max_string_len
-            ))
+            return Err(Diagnostic::new(
+                Code::InvalidLiteral,
+                span,
+                format!(
+                    "string literal is {} bytes long, more than the limit of {}",
+                    value.len(),
+                    self.limits.max_string_len
+                ),
+            )
             .label("this string"));
         }
         Ok(StrLit { value, span })
@@ -376,7 +481,12 @@ impl Builder<'_> {
             }
         }
         match (name, value) {
-            (Some(name), Some(value)) => Ok(ConstDecl { name, ty, value, span }),
+            (Some(name), Some(value)) => Ok(ConstDecl {
+                name,
+                ty,
+                value,
+                span,
+            }),
             _ => Err(internal(span, "incomplete constant")),
         }
     }
@@ -387,9 +497,12 @@ impl Builder<'_> {
         let name = self.ident(self.next(&mut it, span)?);
         let body = self.next(&mut it, span)?;
         let kind = match body.as_rule() {
-            Rule::lattice_levels => {
-                LatticeKind::Levels(kids(body).filter(|p| p.as_rule() == Rule::ident).map(|p| self.ident(p)).collect())
-            }
+            Rule::lattice_levels => LatticeKind::Levels(
+                kids(body)
+                    .filter(|p| p.as_rule() == Rule::ident)
+                    .map(|p| self.ident(p))
+                    .collect(),
+            ),
             _ => {
                 let mut base = None;
                 let mut compartments = Vec::new();
@@ -435,7 +548,12 @@ impl Builder<'_> {
             }
         }
         match (name, ty) {
-            (Some(name), Some(ty)) => Ok(AttrDecl { name, optional, ty, span }),
+            (Some(name), Some(ty)) => Ok(AttrDecl {
+                name,
+                optional,
+                ty,
+                span,
+            }),
             _ => Err(internal(span, "incomplete attribute")),
         }
     }
@@ -451,8 +569,15 @@ impl Builder<'_> {
             }
         }
         let mut idents = idents.into_iter();
-        let name = idents.next().ok_or_else(|| internal(span, "fixture without a name"))?;
-        Ok(FixtureDecl { name, base: idents.next(), stmts, span })
+        let name = idents
+            .next()
+            .ok_or_else(|| internal(span, "fixture without a name"))?;
+        Ok(FixtureDecl {
+            name,
+            base: idents.next(),
+            stmts,
+            span,
+        })
     }
 
     fn test_decl(&self, pair: Pair<'_, Rule>) -> Result<TestDecl> {
@@ -468,7 +593,12 @@ impl Builder<'_> {
             }
         }
         match (name, hook) {
-            (Some(name), Some(hook)) => Ok(TestDecl { name, hook, stmts, span }),
+            (Some(name), Some(hook)) => Ok(TestDecl {
+                name,
+                hook,
+                stmts,
+                span,
+            }),
             _ => Err(internal(span, "incomplete test")),
         }
     }
@@ -485,14 +615,21 @@ impl Builder<'_> {
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::from_stmt => {
-                let id = kids(pair).next().ok_or_else(|| internal(span, "from without a fixture"))?;
+                let id = kids(pair)
+                    .next()
+                    .ok_or_else(|| internal(span, "from without a fixture"))?;
                 Ok(TestStmt::From(self.ident(id)))
             }
             Rule::assign_stmt => {
                 let mut it = kids(pair);
                 let (entity, attr) = self.attr_path(self.next(&mut it, span)?)?;
                 let value = self.expr(self.next(&mut it, span)?, 0)?;
-                Ok(TestStmt::Set { entity, attr, value, span })
+                Ok(TestStmt::Set {
+                    entity,
+                    attr,
+                    value,
+                    span,
+                })
             }
             Rule::unset_stmt => {
                 let mut it = kids(pair);
@@ -500,7 +637,9 @@ impl Builder<'_> {
                 Ok(TestStmt::Unset { entity, attr, span })
             }
             Rule::expect_stmt => {
-                let inner = kids(pair).next().ok_or_else(|| internal(span, "empty expectation"))?;
+                let inner = kids(pair)
+                    .next()
+                    .ok_or_else(|| internal(span, "empty expectation"))?;
                 let e = match inner.as_rule() {
                     Rule::expect_fields => {
                         let mut record = false;
@@ -515,7 +654,10 @@ impl Builder<'_> {
                         Expectation::Fields { record, fields }
                     }
                     Rule::expect_cipher => {
-                        let id = inner.into_inner().find(|p| p.as_rule() == Rule::ident).ok_or_else(|| internal(span, "cipher without a name"))?;
+                        let id = inner
+                            .into_inner()
+                            .find(|p| p.as_rule() == Rule::ident)
+                            .ok_or_else(|| internal(span, "cipher without a name"))?;
                         Expectation::Cipher(self.ident(id))
                     }
                     _ => {
@@ -528,7 +670,11 @@ impl Builder<'_> {
                                 _ => {}
                             }
                         }
-                        Expectation::Outcome { outcome: outcome.ok_or_else(|| internal(span, "expectation without an outcome"))?, by }
+                        Expectation::Outcome {
+                            outcome: outcome
+                                .ok_or_else(|| internal(span, "expectation without an outcome"))?,
+                            by,
+                        }
                     }
                 };
                 Ok(TestStmt::Expect(e, span))
@@ -563,7 +709,13 @@ impl Builder<'_> {
         }
         let mut idents = idents.into_iter();
         match (idents.next(), idents.next()) {
-            (Some(name), Some(hook)) => Ok(TemplateDecl { name, params, hook, rules, span }),
+            (Some(name), Some(hook)) => Ok(TemplateDecl {
+                name,
+                params,
+                hook,
+                rules,
+                span,
+            }),
             _ => Err(internal(span, "incomplete template")),
         }
     }
@@ -594,7 +746,9 @@ impl Builder<'_> {
                 Rule::block_body => {
                     for q in kids(p) {
                         match q.as_rule() {
-                            Rule::policy_decl => items.push(ScopeItem::Policy(self.policy_decl(q)?)),
+                            Rule::policy_decl => {
+                                items.push(ScopeItem::Policy(self.policy_decl(q)?))
+                            }
                             Rule::use_decl => items.push(ScopeItem::Use(self.use_decl(q)?)),
                             Rule::class_block | Rule::tag_block | Rule::user_block => {
                                 items.push(ScopeItem::Scope(self.scope_block(q)?));
@@ -607,7 +761,12 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Ok(ScopeBlock { kind, head, items, span })
+        Ok(ScopeBlock {
+            kind,
+            head,
+            items,
+            span,
+        })
     }
 
     fn policy_decl(&self, pair: Pair<'_, Rule>) -> Result<PolicyDecl> {
@@ -627,7 +786,12 @@ impl Builder<'_> {
             }
         }
         match (name, hook) {
-            (Some(name), Some(hook)) => Ok(PolicyDecl { name, hook, rules, span }),
+            (Some(name), Some(hook)) => Ok(PolicyDecl {
+                name,
+                hook,
+                rules,
+                span,
+            }),
             _ => Err(internal(span, "incomplete policy")),
         }
     }
@@ -646,11 +810,19 @@ impl Builder<'_> {
             }
         }
         let template = template.ok_or_else(|| internal(span, "use without a template"))?;
-        Ok(UseDecl { template, args, alias, span })
+        Ok(UseDecl {
+            template,
+            args,
+            alias,
+            span,
+        })
     }
 
     fn args(&self, pair: Pair<'_, Rule>) -> Result<Vec<Expr>> {
-        kids(pair).filter(|p| p.as_rule() == Rule::expr).map(|p| self.expr(p, 1)).collect()
+        kids(pair)
+            .filter(|p| p.as_rule() == Rule::expr)
+            .map(|p| self.expr(p, 1))
+            .collect()
     }
 
     /// A rule inside a policy or template body; `None` for keyword pairs.
@@ -679,14 +851,23 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Ok(Some(super::ast::Rule { kind, names, when, span }))
+        Ok(Some(super::ast::Rule {
+            kind,
+            names,
+            when,
+            span,
+        }))
     }
 
     fn too_deep(&self, span: Span) -> Diagnostic {
-        Diagnostic::new(Code::NestingTooDeep, span, format!(
-            "expression nests more than {} levels deep",
-            self.limits.max_depth
-        ))
+        Diagnostic::new(
+            Code::NestingTooDeep,
+            span,
+            format!(
+                "expression nests more than {} levels deep",
+                self.limits.max_depth
+            ),
+        )
         .label("this expression")
         .help("split it into constants, or simplify it")
     }
@@ -701,7 +882,9 @@ impl Builder<'_> {
         let d = depth + 1;
         match pair.as_rule() {
             Rule::expr => {
-                let inner = kids(pair).next().ok_or_else(|| internal(span, "empty expression"))?;
+                let inner = kids(pair)
+                    .next()
+                    .ok_or_else(|| internal(span, "empty expression"))?;
                 self.expr(inner, depth)
             }
             Rule::or_expr | Rule::and_expr => {
@@ -730,7 +913,10 @@ impl Builder<'_> {
                 let mut e = self.expr(operand, depth)?;
                 for ns in nots.into_iter().rev() {
                     let s = ns.join(e.span);
-                    e = Expr { kind: ExprKind::Not(Box::new(e)), span: s };
+                    e = Expr {
+                        kind: ExprKind::Not(Box::new(e)),
+                        span: s,
+                    };
                 }
                 Ok(e)
             }
@@ -740,7 +926,10 @@ impl Builder<'_> {
                 let Some(op) = it.next() else { return Ok(lhs) };
                 let op = cmp_op(&op);
                 let rhs = self.expr(self.next(&mut it, span)?, depth)?;
-                Ok(Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span })
+                Ok(Expr {
+                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    span,
+                })
             }
             Rule::sum => {
                 let mut it = kids(pair);
@@ -751,10 +940,17 @@ impl Builder<'_> {
                     if depth + links > self.limits.max_depth {
                         return Err(self.too_deep(span));
                     }
-                    let op = if op.as_str() == "+" { BinOp::Add } else { BinOp::Sub };
+                    let op = if op.as_str() == "+" {
+                        BinOp::Add
+                    } else {
+                        BinOp::Sub
+                    };
                     let rhs = self.expr(self.next(&mut it, span)?, depth)?;
                     let s = acc.span.join(rhs.span);
-                    acc = Expr { kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)), span: s };
+                    acc = Expr {
+                        kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
+                        span: s,
+                    };
                 }
                 Ok(acc)
             }
@@ -767,94 +963,178 @@ impl Builder<'_> {
                     }
                     let f = self.ident(field);
                     let s = acc.span.join(f.span);
-                    acc = Expr { kind: ExprKind::Field(Box::new(acc), f), span: s };
+                    acc = Expr {
+                        kind: ExprKind::Field(Box::new(acc), f),
+                        span: s,
+                    };
                 }
                 Ok(acc)
             }
             Rule::quantifier => {
                 let mut it = kids(pair);
                 let kind = self.next(&mut it, span)?;
-                let q = if kind.as_str() == "any" { Quantifier::Any } else { Quantifier::All };
+                let q = if kind.as_str() == "any" {
+                    Quantifier::Any
+                } else {
+                    Quantifier::All
+                };
                 let var = self.ident(self.next(&mut it, span)?);
                 let set = self.expr(self.next(&mut it, span)?, d)?;
                 let body = self.expr(self.next(&mut it, span)?, d)?;
-                Ok(Expr { kind: ExprKind::Quant(q, var, Box::new(set), Box::new(body)), span })
+                Ok(Expr {
+                    kind: ExprKind::Quant(q, var, Box::new(set), Box::new(body)),
+                    span,
+                })
             }
             Rule::paren => {
-                let inner = kids(pair).next().ok_or_else(|| internal(span, "empty parentheses"))?;
+                let inner = kids(pair)
+                    .next()
+                    .ok_or_else(|| internal(span, "empty parentheses"))?;
                 let e = self.expr(inner, d)?;
-                Ok(Expr { kind: ExprKind::Paren(Box::new(e)), span })
+                Ok(Expr {
+                    kind: ExprKind::Paren(Box::new(e)),
+                    span,
+                })
             }
             Rule::call => {
                 let mut it = kids(pair);
                 let name = self.ident(self.next(&mut it, span)?);
                 let args = match it.next() {
-                    Some(a) => kids(a).filter(|p| p.as_rule() == Rule::expr).map(|p| self.expr(p, d)).collect::<Result<_>>()?,
+                    Some(a) => kids(a)
+                        .filter(|p| p.as_rule() == Rule::expr)
+                        .map(|p| self.expr(p, d))
+                        .collect::<Result<_>>()?,
                     None => Vec::new(),
                 };
-                Ok(Expr { kind: ExprKind::Call(name, args), span })
+                Ok(Expr {
+                    kind: ExprKind::Call(name, args),
+                    span,
+                })
             }
             Rule::set_lit => {
                 let elems: Vec<Pair<'_, Rule>> = kids(pair).collect();
                 if elems.len() > self.limits.max_set_len {
-                    return Err(Diagnostic::new(Code::InvalidLiteral, span, format!(
-                        "set literal has {} elements, more than the limit of {}",
-                        elems.len(),
-                        self.limits.max_set_len
-                    ))
+                    return Err(Diagnostic::new(
+                        Code::InvalidLiteral,
+                        span,
+                        format!(
+                            "set literal has {} elements, more than the limit of {}",
+                            elems.len(),
+                            self.limits.max_set_len
+                        ),
+                    )
                     .label("this set"));
                 }
-                let elems = elems.into_iter().map(|p| self.expr(p, d)).collect::<Result<Vec<_>>>()?;
-                Ok(Expr { kind: ExprKind::Set(elems), span })
+                let elems = elems
+                    .into_iter()
+                    .map(|p| self.expr(p, d))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Expr {
+                    kind: ExprKind::Set(elems),
+                    span,
+                })
             }
             Rule::qualified => {
                 let mut it = kids(pair);
                 let a = self.ident(self.next(&mut it, span)?);
                 let b = self.ident(self.next(&mut it, span)?);
-                Ok(Expr { kind: ExprKind::Qualified(a, b), span })
+                Ok(Expr {
+                    kind: ExprKind::Qualified(a, b),
+                    span,
+                })
             }
-            Rule::ident => Ok(Expr { kind: ExprKind::Name(self.ident(pair)), span }),
-            Rule::string => Ok(Expr { kind: ExprKind::Lit(Literal::Str(self.string(pair)?.value)), span }),
-            Rule::boolean => Ok(Expr { kind: ExprKind::Lit(Literal::Bool(pair.as_str() == "true")), span }),
+            Rule::ident => Ok(Expr {
+                kind: ExprKind::Name(self.ident(pair)),
+                span,
+            }),
+            Rule::string => Ok(Expr {
+                kind: ExprKind::Lit(Literal::Str(self.string(pair)?.value)),
+                span,
+            }),
+            Rule::boolean => Ok(Expr {
+                kind: ExprKind::Lit(Literal::Bool(pair.as_str() == "true")),
+                span,
+            }),
             Rule::int => {
                 let v = pair.as_str().parse::<i64>().map_err(|_| {
-                    Diagnostic::new(Code::InvalidLiteral, span, format!("integer `{}` is out of range", pair.as_str()))
-                        .label("does not fit in 64 bits")
-                        .help("integers range from -9223372036854775808 to 9223372036854775807")
+                    Diagnostic::new(
+                        Code::InvalidLiteral,
+                        span,
+                        format!("integer `{}` is out of range", pair.as_str()),
+                    )
+                    .label("does not fit in 64 bits")
+                    .help("integers range from -9223372036854775808 to 9223372036854775807")
                 })?;
-                Ok(Expr { kind: ExprKind::Lit(Literal::Int(v)), span })
+                Ok(Expr {
+                    kind: ExprKind::Lit(Literal::Int(v)),
+                    span,
+                })
             }
             Rule::duration => {
                 let secs = parse_duration(pair.as_str()).ok_or_else(|| {
-                    Diagnostic::new(Code::InvalidLiteral, span, format!("duration `{}` is out of range", pair.as_str()))
-                        .label("too long")
+                    Diagnostic::new(
+                        Code::InvalidLiteral,
+                        span,
+                        format!("duration `{}` is out of range", pair.as_str()),
+                    )
+                    .label("too long")
                 })?;
-                Ok(Expr { kind: ExprKind::Lit(Literal::Duration(secs)), span })
+                Ok(Expr {
+                    kind: ExprKind::Lit(Literal::Duration(secs)),
+                    span,
+                })
             }
             Rule::timestamp => {
                 let t = parse_timestamp(pair.as_str()).ok_or_else(|| {
-                    Diagnostic::new(Code::InvalidLiteral, span, format!("`{}` is not a valid timestamp", pair.as_str()))
-                        .label("no such date or time")
-                        .help("write timestamps as `YYYY-MM-DDTHH:MM:SSZ`, in UTC")
+                    Diagnostic::new(
+                        Code::InvalidLiteral,
+                        span,
+                        format!("`{}` is not a valid timestamp", pair.as_str()),
+                    )
+                    .label("no such date or time")
+                    .help("write timestamps as `YYYY-MM-DDTHH:MM:SSZ`, in UTC")
                 })?;
-                Ok(Expr { kind: ExprKind::Lit(Literal::Timestamp(t)), span })
+                Ok(Expr {
+                    kind: ExprKind::Lit(Literal::Timestamp(t)),
+                    span,
+                })
             }
             Rule::time_lit => {
                 let t = parse_time(pair.as_str()).ok_or_else(|| {
-                    Diagnostic::new(Code::InvalidLiteral, span, format!("`{}` is not a valid time of day", pair.as_str()))
-                        .label("hours run from 00 to 23, minutes and seconds from 00 to 59")
+                    Diagnostic::new(
+                        Code::InvalidLiteral,
+                        span,
+                        format!("`{}` is not a valid time of day", pair.as_str()),
+                    )
+                    .label("hours run from 00 to 23, minutes and seconds from 00 to 59")
                 })?;
-                Ok(Expr { kind: ExprKind::Lit(Literal::Time(t)), span })
+                Ok(Expr {
+                    kind: ExprKind::Lit(Literal::Time(t)),
+                    span,
+                })
             }
             Rule::ip => {
                 let ip = pair.as_str().parse::<std::net::IpAddr>().map_err(|_| {
-                    Diagnostic::new(Code::InvalidLiteral, span, format!("`{}` is not a valid IP address", pair.as_str()))
-                        .label("not an IPv4 or IPv6 address")
+                    Diagnostic::new(
+                        Code::InvalidLiteral,
+                        span,
+                        format!("`{}` is not a valid IP address", pair.as_str()),
+                    )
+                    .label("not an IPv4 or IPv6 address")
                 })?;
-                Ok(Expr { kind: ExprKind::Lit(Literal::Ip(ip)), span })
+                Ok(Expr {
+                    kind: ExprKind::Lit(Literal::Ip(ip)),
+                    span,
+                })
             }
-            Rule::cidr => Ok(Expr { kind: ExprKind::Lit(Literal::Cidr(parse_cidr(pair.as_str(), span)?)), span }),
-            other => Err(internal(span, &format!("unexpected {other:?} in an expression"))),
+            Rule::cidr => Ok(Expr {
+                kind: ExprKind::Lit(Literal::Cidr(parse_cidr(pair.as_str(), span)?)),
+                span,
+            }),
+            other => Err(internal(
+                span,
+                &format!("unexpected {other:?} in an expression"),
+            )),
         }
     }
 }
@@ -866,7 +1146,11 @@ fn balanced(mut items: Vec<Expr>, is_or: bool) -> Option<Expr> {
     let right = items.split_off(items.len() / 2);
     let (l, r) = (balanced(items, is_or)?, balanced(right, is_or)?);
     let span = l.span.join(r.span);
-    let kind = if is_or { ExprKind::Or(Box::new(l), Box::new(r)) } else { ExprKind::And(Box::new(l), Box::new(r)) };
+    let kind = if is_or {
+        ExprKind::Or(Box::new(l), Box::new(r))
+    } else {
+        ExprKind::And(Box::new(l), Box::new(r))
+    };
     Some(Expr { kind, span })
 }
 
@@ -892,18 +1176,31 @@ fn cmp_op(pair: &Pair<'_, Rule>) -> BinOp {
 /// Parse a CIDR literal, rejecting host bits (`10.0.0.1/8` is almost always a typo).
 pub fn parse_cidr(text: &str, span: Span) -> Result<ipnetwork::IpNetwork> {
     let bad = |why: &str| {
-        Diagnostic::new(Code::InvalidLiteral, span, format!("`{text}` is not a valid network: {why}"))
-            .label("invalid network")
-            .help("write networks as `ADDRESS/PREFIX`, e.g. `10.0.0.0/8` or `2001:db8::/32`")
+        Diagnostic::new(
+            Code::InvalidLiteral,
+            span,
+            format!("`{text}` is not a valid network: {why}"),
+        )
+        .label("invalid network")
+        .help("write networks as `ADDRESS/PREFIX`, e.g. `10.0.0.0/8` or `2001:db8::/32`")
     };
-    let (addr, prefix) = text.split_once('/').ok_or_else(|| bad("missing `/PREFIX`"))?;
+    let (addr, prefix) = text
+        .split_once('/')
+        .ok_or_else(|| bad("missing `/PREFIX`"))?;
     let addr: std::net::IpAddr = addr.parse().map_err(|_| bad("the address is not valid"))?;
-    let prefix: u8 = prefix.parse().map_err(|_| bad("the prefix is not a number"))?;
-    let net = ipnetwork::IpNetwork::new(addr, prefix).map_err(|_| bad("the prefix is too long for the address"))?;
+    let prefix: u8 = prefix
+        .parse()
+        .map_err(|_| bad("the prefix is not a number"))?;
+    let net = ipnetwork::IpNetwork::new(addr, prefix)
+        .map_err(|_| bad("the prefix is too long for the address"))?;
     if net.network() != addr {
-        return Err(Diagnostic::new(Code::CidrHostBits, span, format!("network `{text}` has host bits set"))
-            .label("bits after the prefix are not zero")
-            .help(format!("did you mean `{}/{}`?", net.network(), prefix)));
+        return Err(Diagnostic::new(
+            Code::CidrHostBits,
+            span,
+            format!("network `{text}` has host bits set"),
+        )
+        .label("bits after the prefix are not zero")
+        .help(format!("did you mean `{}/{}`?", net.network(), prefix)));
     }
     Ok(net)
 }
@@ -929,8 +1226,12 @@ fn unescape(raw: &str) -> std::result::Result<String, String> {
                     return Err("`\\u` must be followed by `{HEX}`".into());
                 }
                 let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                let code = u32::from_str_radix(&hex, 16).map_err(|_| format!("`{hex}` is not a hexadecimal number"))?;
-                out.push(char::from_u32(code).ok_or_else(|| format!("`{hex}` is not a Unicode scalar value"))?);
+                let code = u32::from_str_radix(&hex, 16)
+                    .map_err(|_| format!("`{hex}` is not a hexadecimal number"))?;
+                out.push(
+                    char::from_u32(code)
+                        .ok_or_else(|| format!("`{hex}` is not a Unicode scalar value"))?,
+                );
             }
             Some(other) => return Err(format!("unknown escape `\\{other}`")),
             None => return Err("the string ends with a lone backslash".into()),
@@ -975,7 +1276,8 @@ fn parse_time(s: &str) -> Option<u32> {
 /// A duration written as in policies (`90s`, `1h30m`), in seconds.
 pub fn parse_duration_text(s: &str) -> Option<i64> {
     let ok = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b's' | b'm' | b'h' | b'd'))
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b's' | b'm' | b'h' | b'd'))
         && s.bytes().next().is_some_and(|b| b.is_ascii_digit())
         && s.bytes().last().is_some_and(|b| !b.is_ascii_digit());
     if ok { parse_duration(s) } else { None }
@@ -984,10 +1286,17 @@ pub fn parse_duration_text(s: &str) -> Option<i64> {
 /// A time of day written as in policies (`09:30`, `17:30:00`), in seconds since midnight.
 pub fn parse_time_text(s: &str) -> Option<u32> {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
     let shape = match s.len() {
         5 => digits(0..2) && b.get(2) == Some(&b':') && digits(3..5),
-        8 => digits(0..2) && b.get(2) == Some(&b':') && digits(3..5) && b.get(5) == Some(&b':') && digits(6..8),
+        8 => {
+            digits(0..2)
+                && b.get(2) == Some(&b':')
+                && digits(3..5)
+                && b.get(5) == Some(&b':')
+                && digits(6..8)
+        }
         _ => false,
     };
     if shape { parse_time(s) } else { None }
@@ -1054,7 +1363,12 @@ pub fn format_timestamp(t: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 #[cfg(test)]
@@ -1063,7 +1377,12 @@ mod tests {
 
     #[test]
     fn timestamps_round_trip() {
-        for s in ["1970-01-01T00:00:00Z", "2000-02-29T12:34:56Z", "2026-11-25T23:59:59Z", "1969-12-31T23:59:59Z"] {
+        for s in [
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T12:34:56Z",
+            "2026-11-25T23:59:59Z",
+            "1969-12-31T23:59:59Z",
+        ] {
             let t = parse_timestamp(s).unwrap();
             assert_eq!(format_timestamp(t), s);
         }

@@ -100,11 +100,18 @@ impl StrSet {
                 *slot = (h, off, len);
             }
         }
-        StrSet { arena, items: entries, buckets, mask }
+        StrSet {
+            arena,
+            items: entries,
+            buckets,
+            mask,
+        }
     }
 
     fn text(&self, off: u32, len: u32) -> &str {
-        self.arena.get(off as usize..off as usize + len as usize).unwrap_or("")
+        self.arena
+            .get(off as usize..off as usize + len as usize)
+            .unwrap_or("")
     }
 
     /// Whether `s` is in the set.
@@ -170,7 +177,11 @@ fn range_of(n: &ipnetwork::IpNetwork) -> Option<(u128, u128, bool)> {
         ipnetwork::IpNetwork::V6(v) => {
             let start = u128::from(v.network());
             let host_bits = 128 - u32::from(v.prefix());
-            let end = if host_bits >= 128 { u128::MAX } else { start | ((1u128 << host_bits) - 1) };
+            let end = if host_bits >= 128 {
+                u128::MAX
+            } else {
+                start | ((1u128 << host_bits) - 1)
+            };
             Some((start, end, false))
         }
     }
@@ -231,7 +242,11 @@ impl CidrSet {
                 }
             }
         }
-        CidrSet { v4: merge(v4), v6: merge(v6), nets }
+        CidrSet {
+            v4: merge(v4),
+            v6: merge(v6),
+            nets,
+        }
     }
 
     /// Whether some network of the set contains the address.
@@ -277,7 +292,10 @@ impl DomainSet {
             .map(|d| d.strip_suffix('.').unwrap_or(d).to_ascii_lowercase())
             .inspect(|d| root |= d.is_empty())
             .collect();
-        DomainSet { set: StrSet::new(normalised.iter().map(String::as_str)), root }
+        DomainSet {
+            set: StrSet::new(normalised.iter().map(String::as_str)),
+            root,
+        }
     }
 
     /// Whether `name` is one of the domains or a subdomain of one.
@@ -293,7 +311,9 @@ impl DomainSet {
         };
         dst.copy_from_slice(name.as_bytes());
         dst.make_ascii_lowercase();
-        let Ok(mut rest) = std::str::from_utf8(dst) else { return false };
+        let Ok(mut rest) = std::str::from_utf8(dst) else {
+            return false;
+        };
         loop {
             if self.set.contains(rest) {
                 return true;
@@ -346,11 +366,14 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             None => return false,
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|b| *b == b'*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|b| *b == b'*'))
 }
 
 fn char_len(s: &str, at: usize) -> usize {
-    s.get(at..).and_then(|t| t.chars().next()).map_or(1, char::len_utf8)
+    s.get(at..)
+        .and_then(|t| t.chars().next())
+        .map_or(1, char::len_utf8)
 }
 
 /// The literal character at byte `at` of a pattern (after `\`, the escaped one), and how
@@ -379,7 +402,9 @@ pub fn is_under(name: &str, domain: &str) -> bool {
         return name.eq_ignore_ascii_case(domain);
     }
     name.len() > domain.len()
-        && name.get(name.len() - domain.len()..).is_some_and(|tail| tail.eq_ignore_ascii_case(domain))
+        && name
+            .get(name.len() - domain.len()..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(domain))
         && name.as_bytes().get(name.len() - domain.len() - 1) == Some(&b'.')
 }
 
@@ -401,7 +426,14 @@ mod tests {
 
     #[test]
     fn cidr_set() {
-        let nets = ["10.0.0.0/8", "10.1.0.0/16", "192.168.0.0/24", "192.168.1.0/24", "2001:db8::/32", "::/0"];
+        let nets = [
+            "10.0.0.0/8",
+            "10.1.0.0/16",
+            "192.168.0.0/24",
+            "192.168.1.0/24",
+            "2001:db8::/32",
+            "::/0",
+        ];
         let s = CidrSet::new(nets.iter().map(|n| n.parse().unwrap()));
         assert!(s.contains_ip("10.200.1.1".parse().unwrap()));
         assert!(s.contains_ip("192.168.1.255".parse().unwrap()));

@@ -206,7 +206,10 @@ pub fn scalar_of(v: &Value) -> Option<Scalar<'_>> {
         Value::Str(s) => Scalar::Str(s),
         Value::Ip(ip) => Scalar::Ip(*ip),
         Value::Cidr(c) => Scalar::Cidr(*c),
-        Value::Label { level, compartments } => Scalar::Label(*level, *compartments),
+        Value::Label {
+            level,
+            compartments,
+        } => Scalar::Label(*level, *compartments),
         Value::Set(_) => return None,
     })
 }
@@ -378,7 +381,13 @@ pub fn eval(code: &[Instr], entry: u32, max_stack: u16, env: &Env<'_>) -> Result
 
 fn run<const N: usize>(code: &[Instr], entry: u32, env: &Env<'_>) -> Result<bool, VmError> {
     const FILLER: Val<'static> = Val::Scalar(Scalar::Bool(false));
-    let mut m: Machine<'_, N> = Machine { stack: [FILLER; N], sp: 0, vars: [Scalar::Bool(false); N], iters: [(FILLER, 0); N], ip: 0 };
+    let mut m: Machine<'_, N> = Machine {
+        stack: [FILLER; N],
+        sp: 0,
+        vars: [Scalar::Bool(false); N],
+        iters: [(FILLER, 0); N],
+        ip: 0,
+    };
     let mut flag = false;
     let mut pc = entry as usize;
     // Every jump is forward except to an `IterNext`, which advances a finite iteration, so
@@ -422,7 +431,9 @@ fn run<const N: usize>(code: &[Instr], entry: u32, env: &Env<'_>) -> Result<bool
                 let y = m.read(b, env)?;
                 let x = m.read(a, env)?;
                 let r = match (x, y) {
-                    (Val::Scalar(Scalar::Num(a)), Val::Scalar(Scalar::Num(b))) => Scalar::Num(if upper { a.max(b) } else { a.min(b) }),
+                    (Val::Scalar(Scalar::Num(a)), Val::Scalar(Scalar::Num(b))) => {
+                        Scalar::Num(if upper { a.max(b) } else { a.min(b) })
+                    }
                     (Val::Scalar(Scalar::Label(la, ca)), Val::Scalar(Scalar::Label(lb, cb))) => {
                         if upper {
                             Scalar::Label(la.max(lb), ca | cb)
@@ -434,7 +445,10 @@ fn run<const N: usize>(code: &[Instr], entry: u32, env: &Env<'_>) -> Result<bool
                 };
                 m.push(Val::Scalar(r))?;
             }
-            Instr::MakeLabel { level, compartments } => match m.read(level, env)? {
+            Instr::MakeLabel {
+                level,
+                compartments,
+            } => match m.read(level, env)? {
                 Val::Scalar(Scalar::Num(l)) => {
                     let l = u32::try_from(l).map_err(|_| VmError::Malformed)?;
                     m.push(Val::Scalar(Scalar::Label(l, compartments)))?;
@@ -499,7 +513,13 @@ struct Direct;
 impl<'a> Operands<'a> for Direct {
     #[inline]
     fn operand(&mut self, src: Src, env: &Env<'a>) -> Result<Val<'a>, VmError> {
-        let mut m: Machine<'a, 0> = Machine { stack: [], sp: 0, vars: [], iters: [], ip: 0 };
+        let mut m: Machine<'a, 0> = Machine {
+            stack: [],
+            sp: 0,
+            vars: [],
+            iters: [],
+            ip: 0,
+        };
         match src {
             Src::Stack | Src::Var(_) => Err(VmError::Malformed),
             other => m.read(other, env),
@@ -546,7 +566,11 @@ fn test<'a>(instr: &Instr, m: &mut impl Operands<'a>, env: &Env<'a>) -> Result<b
             }
         }
         Instr::Matches { text, regex } => match m.operand(text, env)? {
-            Val::Scalar(Scalar::Str(t)) => env.regexes.get(regex as usize).ok_or(VmError::Malformed)?.is_match(t),
+            Val::Scalar(Scalar::Str(t)) => env
+                .regexes
+                .get(regex as usize)
+                .ok_or(VmError::Malformed)?
+                .is_match(t),
             _ => return Err(VmError::Malformed),
         },
         Instr::Under { name, domain } => {
@@ -567,7 +591,9 @@ pub fn shortcut(code: &[Instr], entry: u32) -> Option<(Instr, bool)> {
     let ok = match first {
         Instr::Truth(s) => direct(&s),
         Instr::Has(_) => true,
-        Instr::Cmp { a, b, .. } | Instr::HasAny { a, b } | Instr::HasAll { a, b } => direct(&a) && direct(&b),
+        Instr::Cmp { a, b, .. } | Instr::HasAny { a, b } | Instr::HasAll { a, b } => {
+            direct(&a) && direct(&b)
+        }
         Instr::In { elem, coll, .. } => direct(&elem) && direct(&coll),
         Instr::Like { text, pattern } => direct(&text) && direct(&pattern),
         Instr::Matches { text, .. } => direct(&text),
@@ -615,7 +641,11 @@ impl<'a, const N: usize> Machine<'a, N> {
                 let k = env.args.get(usize::from(i)).ok_or(VmError::Malformed)?;
                 const_val(env.consts.get(*k as usize).ok_or(VmError::Malformed)?)
             }
-            Src::Var(v) => self.vars.get(usize::from(v)).map(|s| Val::Scalar(*s)).ok_or(VmError::Malformed),
+            Src::Var(v) => self
+                .vars
+                .get(usize::from(v))
+                .map(|s| Val::Scalar(*s))
+                .ok_or(VmError::Malformed),
             Src::Stack => self.pop(),
         }
     }
@@ -644,7 +674,9 @@ fn element<'a>(set: Val<'a>, i: &mut u32) -> Result<Option<Scalar<'a>>, VmError>
                 return Ok(None);
             }
             *i = u32::try_from(j + 1).map_err(|_| VmError::Malformed)?;
-            return Ok(Some(Scalar::Num(i64::try_from(j).map_err(|_| VmError::Malformed)?)));
+            return Ok(Some(Scalar::Num(
+                i64::try_from(j).map_err(|_| VmError::Malformed)?,
+            )));
         }
         Val::Scalar(_) => return Err(VmError::Malformed),
     };
@@ -761,7 +793,9 @@ fn set_contains(c: Val<'_>, e: Scalar<'_>) -> Result<bool, VmError> {
 }
 
 fn member(kind: InKind, e: Val<'_>, c: Val<'_>) -> Result<bool, VmError> {
-    let Val::Scalar(e) = e else { return Err(VmError::Malformed) };
+    let Val::Scalar(e) = e else {
+        return Err(VmError::Malformed);
+    };
     match kind {
         InKind::Member => set_contains(c, e),
         InKind::Network => match c {
@@ -800,7 +834,11 @@ fn in_net(e: Scalar<'_>, net: &ipnetwork::IpNetwork) -> Result<bool, VmError> {
 
 fn has_any(a: Val<'_>, b: Val<'_>) -> Result<bool, VmError> {
     // Walk the request side (small) and probe the other, which may be a hashed constant.
-    let (walk, probe) = if matches!(a, Val::ConstSet(_)) { (b, a) } else { (a, b) };
+    let (walk, probe) = if matches!(a, Val::ConstSet(_)) {
+        (b, a)
+    } else {
+        (a, b)
+    };
     let mut i = 0u32;
     while let Some(x) = element(walk, &mut i)? {
         if set_contains(probe, x)? {
@@ -821,10 +859,14 @@ fn has_all(a: Val<'_>, b: Val<'_>) -> Result<bool, VmError> {
 }
 
 fn under(n: Val<'_>, d: Val<'_>) -> Result<bool, VmError> {
-    let Val::Scalar(Scalar::Str(name)) = n else { return Err(VmError::Malformed) };
+    let Val::Scalar(Scalar::Str(name)) = n else {
+        return Err(VmError::Malformed);
+    };
     match d {
         Val::Scalar(Scalar::Str(dom)) => Ok(is_under(name, dom)),
-        Val::ConstSet(Const::StrSet { domains: Some(ds), .. }) => Ok(ds.contains_under(name)),
+        Val::ConstSet(Const::StrSet {
+            domains: Some(ds), ..
+        }) => Ok(ds.contains_under(name)),
         Val::ConstSet(_) | Val::ReqSet(_) => {
             let mut i = 0u32;
             while let Some(x) = element(d, &mut i)? {
@@ -842,10 +884,18 @@ fn under(n: Val<'_>, d: Val<'_>) -> Result<bool, VmError> {
 
 fn field(acc: Accessor, v: Val<'_>) -> Result<Val<'_>, VmError> {
     Ok(match (acc, v) {
-        (Accessor::Weekday, Val::Scalar(Scalar::Num(t))) => Val::Scalar(Scalar::Num((t.div_euclid(86_400) + 3).rem_euclid(7))),
-        (Accessor::TimeOfDay, Val::Scalar(Scalar::Num(t))) => Val::Scalar(Scalar::Num(t.rem_euclid(86_400))),
-        (Accessor::Hour, Val::Scalar(Scalar::Num(t))) => Val::Scalar(Scalar::Num(t.rem_euclid(86_400) / 3600)),
-        (Accessor::Level, Val::Scalar(Scalar::Label(l, _))) => Val::Scalar(Scalar::Num(i64::from(l))),
+        (Accessor::Weekday, Val::Scalar(Scalar::Num(t))) => {
+            Val::Scalar(Scalar::Num((t.div_euclid(86_400) + 3).rem_euclid(7)))
+        }
+        (Accessor::TimeOfDay, Val::Scalar(Scalar::Num(t))) => {
+            Val::Scalar(Scalar::Num(t.rem_euclid(86_400)))
+        }
+        (Accessor::Hour, Val::Scalar(Scalar::Num(t))) => {
+            Val::Scalar(Scalar::Num(t.rem_euclid(86_400) / 3600))
+        }
+        (Accessor::Level, Val::Scalar(Scalar::Label(l, _))) => {
+            Val::Scalar(Scalar::Num(i64::from(l)))
+        }
         (Accessor::Compartments, Val::Scalar(Scalar::Label(_, c))) => Val::Bits(c),
         (Accessor::Size, set) => Val::Scalar(Scalar::Num(distinct_len(set)?)),
         _ => return Err(VmError::Malformed),
@@ -864,7 +914,12 @@ fn distinct_len(set: Val<'_>) -> Result<i64, VmError> {
             Const::Other(v) => v.len(),
         },
         Val::Bits(b) => b.count_ones() as usize,
-        Val::ReqSet(s) => (0..s.len()).filter(|&i| s.get(i).is_some_and(|x| (0..i).all(|j| s.get(j) != Some(x)))).count(),
+        Val::ReqSet(s) => (0..s.len())
+            .filter(|&i| {
+                s.get(i)
+                    .is_some_and(|x| (0..i).all(|j| s.get(j) != Some(x)))
+            })
+            .count(),
         Val::Scalar(_) => return Err(VmError::Malformed),
     };
     i64::try_from(n).map_err(|_| VmError::Malformed)

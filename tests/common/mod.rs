@@ -12,15 +12,23 @@ pub fn bless() -> bool {
 /// Returns a description of the mismatch.
 pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
     if bless() {
-        std::fs::write(path, actual).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        std::fs::write(path, actual)
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
         return Ok(());
     }
-    let expected = std::fs::read_to_string(path)
-        .map_err(|_| format!("{}: golden file missing; run with DICTUM_BLESS=1 to create it", path.display()))?;
+    let expected = std::fs::read_to_string(path).map_err(|_| {
+        format!(
+            "{}: golden file missing; run with DICTUM_BLESS=1 to create it",
+            path.display()
+        )
+    })?;
     if expected == actual {
         Ok(())
     } else {
-        Err(format!("{}: output differs from the golden file\n--- expected\n{expected}\n--- actual\n{actual}", path.display()))
+        Err(format!(
+            "{}: output differs from the golden file\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        ))
     }
 }
 
@@ -45,7 +53,11 @@ pub fn dictum_bin() -> PathBuf {
 
 /// Run the real `dictum` binary, without colors.
 pub fn dictum(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(dictum_bin()).args(args).env("NO_COLOR", "1").output().unwrap()
+    std::process::Command::new(dictum_bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
 }
 
 pub fn stderr(o: &std::process::Output) -> String {
@@ -58,7 +70,9 @@ pub fn stdout(o: &std::process::Output) -> String {
 
 /// A fresh, empty directory for one test, under the target directory.
 pub fn scratch(group: &str, name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(group).join(name);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(group)
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

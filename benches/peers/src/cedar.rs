@@ -22,13 +22,20 @@
 
 use crate::workload::{BLOCKED, EU, Req, Tenant, Workload};
 use crate::{HOOKS, Peer};
-use cedar_policy::{Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, Request, RestrictedExpression};
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
+    PolicySet, Request, RestrictedExpression,
+};
 use dictum::types::Hook;
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 fn list(items: &[impl AsRef<str>]) -> String {
-    items.iter().map(|s| format!("{:?}", s.as_ref())).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("{:?}", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The platform's policies at one hook (shared by all tenants).
@@ -55,10 +62,17 @@ fn tenant(t: &Tenant, hook: Hook) -> String {
             list(&t.countries)
         ),
         Hook::Access => {
-            let nets = t.nets.iter().map(|n| format!("context.client.ip.isInRange(ip({n:?}))")).collect::<Vec<_>>().join(" ||\n    ");
+            let nets = t
+                .nets
+                .iter()
+                .map(|n| format!("context.client.ip.isInRange(ip({n:?}))"))
+                .collect::<Vec<_>>()
+                .join(" ||\n    ");
             let mut s = format!("forbid (principal, action, {scope}) unless {{\n    {nets} }};\n");
             for r in &t.readers {
-                s += &format!("permit (principal in Role::{r:?}, action == Action::\"read\", {scope});\n");
+                s += &format!(
+                    "permit (principal in Role::{r:?}, action == Action::\"read\", {scope});\n"
+                );
             }
             s += &format!(
                 "permit (principal in Role::{:?}, action in [Action::\"write\", Action::\"modify\"], {scope}) when {{ resource.tags.contains(\"rw\") }};\n",
@@ -67,8 +81,19 @@ fn tenant(t: &Tenant, hook: Hook) -> String {
             s
         }
         Hook::Egress => {
-            let ds = t.egress.iter().map(|d| format!("context.target.domain == {d:?} || context.target.domain like \"*.{d}\"")).collect::<Vec<_>>().join(" ||\n    ");
-            format!("permit (principal, action == Action::\"send\", {scope}) when {{\n    {ds} }};\n")
+            let ds = t
+                .egress
+                .iter()
+                .map(|d| {
+                    format!(
+                        "context.target.domain == {d:?} || context.target.domain like \"*.{d}\""
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ||\n    ");
+            format!(
+                "permit (principal, action == Action::\"send\", {scope}) when {{\n    {ds} }};\n"
+            )
         }
         Hook::Encrypt | Hook::Log => String::new(),
     }
@@ -76,7 +101,10 @@ fn tenant(t: &Tenant, hook: Hook) -> String {
 
 /// The policy texts: per hook, all tenants (for [`One`]).
 pub fn texts_one(w: &Workload) -> Vec<String> {
-    HOOKS.iter().map(|&h| platform(h) + &w.tenants.iter().map(|t| tenant(t, h)).collect::<String>()).collect()
+    HOOKS
+        .iter()
+        .map(|&h| platform(h) + &w.tenants.iter().map(|t| tenant(t, h)).collect::<String>())
+        .collect()
 }
 
 /// The policy texts: per tenant, per tenant hook (for [`PerTenant`]); platform-only hooks
@@ -84,16 +112,28 @@ pub fn texts_one(w: &Workload) -> Vec<String> {
 pub fn texts_per_tenant(w: &Workload) -> Vec<(String, [String; 3])> {
     w.tenants
         .iter()
-        .map(|t| (t.domain.clone(), [Hook::Instantiate, Hook::Access, Hook::Egress].map(|h| platform(h) + &tenant(t, h))))
+        .map(|t| {
+            (
+                t.domain.clone(),
+                [Hook::Instantiate, Hook::Access, Hook::Egress]
+                    .map(|h| platform(h) + &tenant(t, h)),
+            )
+        })
         .collect()
 }
 
 fn uid(ty: &str, id: &str) -> EntityUid {
-    EntityUid::from_type_name_and_id(EntityTypeName::from_str(ty).expect("type name"), EntityId::new(id))
+    EntityUid::from_type_name_and_id(
+        EntityTypeName::from_str(ty).expect("type name"),
+        EntityId::new(id),
+    )
 }
 
 fn level(c: &str) -> i64 {
-    crate::workload::CLEARANCES.iter().position(|x| *x == c).unwrap_or(0) as i64
+    crate::workload::CLEARANCES
+        .iter()
+        .position(|x| *x == c)
+        .unwrap_or(0) as i64
 }
 
 /// A request in Cedar's form: one `Request` per hook (the action differs) and the entities.
@@ -108,31 +148,56 @@ fn s(v: &str) -> RestrictedExpression {
 }
 
 fn record(fields: Vec<(&str, RestrictedExpression)>) -> RestrictedExpression {
-    RestrictedExpression::new_record(fields.into_iter().map(|(k, v)| (k.to_string(), v))).expect("record")
+    RestrictedExpression::new_record(fields.into_iter().map(|(k, v)| (k.to_string(), v)))
+        .expect("record")
 }
 
 /// What the caller does to ask Cedar: entities, context and one request per hook asked.
 fn convert(r: &Req, hooks: &[Hook]) -> Native {
-    let user = Entity::new_no_attrs(uid("User", "u1"), r.roles.iter().map(|x| uid("Role", x)).collect());
+    let user = Entity::new_no_attrs(
+        uid("User", "u1"),
+        r.roles.iter().map(|x| uid("Role", x)).collect(),
+    );
     let object = Entity::new(
         uid("Object", "o1"),
         HashMap::from([
-            ("tags".to_string(), RestrictedExpression::new_set(r.tags.iter().map(|t| s(t)))),
-            ("clearance".to_string(), RestrictedExpression::new_long(level(r.object_clearance))),
+            (
+                "tags".to_string(),
+                RestrictedExpression::new_set(r.tags.iter().map(|t| s(t))),
+            ),
+            (
+                "clearance".to_string(),
+                RestrictedExpression::new_long(level(r.object_clearance)),
+            ),
         ]),
         HashSet::from([uid("Tenant", &r.domain)]),
     )
     .expect("object entity");
     let entities = Entities::from_entities([user, object], None).expect("entities");
     let context = Context::from_pairs([
-        ("server".to_string(), record(vec![("country", s(&r.server_country)), ("tier", RestrictedExpression::new_long(r.server_tier))])),
-        ("client".to_string(), record(vec![("ip", RestrictedExpression::new_ip(r.client_ip.to_string())), ("country", s(&r.client_country))])),
+        (
+            "server".to_string(),
+            record(vec![
+                ("country", s(&r.server_country)),
+                ("tier", RestrictedExpression::new_long(r.server_tier)),
+            ]),
+        ),
+        (
+            "client".to_string(),
+            record(vec![
+                ("ip", RestrictedExpression::new_ip(r.client_ip.to_string())),
+                ("country", s(&r.client_country)),
+            ]),
+        ),
         (
             "target".to_string(),
             record(vec![
                 ("kind", s(r.target_kind)),
                 ("domain", s(&r.target_domain.to_ascii_lowercase())),
-                ("clearance", RestrictedExpression::new_long(level(r.target_clearance))),
+                (
+                    "clearance",
+                    RestrictedExpression::new_long(level(r.target_clearance)),
+                ),
             ]),
         ),
     ])
@@ -145,21 +210,39 @@ fn convert(r: &Req, hooks: &[Hook]) -> Native {
                 Hook::Log => "record_client_ip",
                 _ => r.action,
             };
-            Request::new(uid("User", "u1"), uid("Action", action), uid("Object", "o1"), context.clone(), None).expect("request")
+            Request::new(
+                uid("User", "u1"),
+                uid("Action", action),
+                uid("Object", "o1"),
+                context.clone(),
+                None,
+            )
+            .expect("request")
         })
         .collect();
-    Native { domain: r.domain.clone(), requests, entities }
+    Native {
+        domain: r.domain.clone(),
+        requests,
+        entities,
+    }
 }
 
 fn allowed(auth: &Authorizer, req: &Request, set: &PolicySet, e: &Entities) -> bool {
     let resp = auth.is_authorized(req, set, e);
-    debug_assert!(resp.diagnostics().errors().next().is_none(), "{:?}", resp.diagnostics().errors().collect::<Vec<_>>());
+    debug_assert!(
+        resp.diagnostics().errors().next().is_none(),
+        "{:?}",
+        resp.diagnostics().errors().collect::<Vec<_>>()
+    );
     resp.decision() == Decision::Allow
 }
 
 /// Count of evaluation errors for a request (the agreement check requires none).
 fn errors(auth: &Authorizer, req: &Request, set: &PolicySet, e: &Entities) -> usize {
-    auth.is_authorized(req, set, e).diagnostics().errors().count()
+    auth.is_authorized(req, set, e)
+        .diagnostics()
+        .errors()
+        .count()
 }
 
 /// All tenants in one `PolicySet` per hook.
@@ -172,7 +255,15 @@ pub struct One {
 
 impl One {
     pub fn new(texts: &[String]) -> One {
-        One { auth: Authorizer::new(), sets: texts.iter().map(|t| PolicySet::from_str(t).expect("cedar policies parse")).collect(), pool: &[], natives: vec![] }
+        One {
+            auth: Authorizer::new(),
+            sets: texts
+                .iter()
+                .map(|t| PolicySet::from_str(t).expect("cedar policies parse"))
+                .collect(),
+            pool: &[],
+            natives: vec![],
+        }
     }
     pub fn policies(&self) -> usize {
         self.sets.iter().map(|s| s.policies().count()).sum()
@@ -186,15 +277,30 @@ impl Peer for One {
     }
     fn eval(&mut self, hook: Hook, i: usize) -> bool {
         let n = &self.natives[i];
-        allowed(&self.auth, &n.requests[hook.index()], &self.sets[hook.index()], &n.entities)
+        allowed(
+            &self.auth,
+            &n.requests[hook.index()],
+            &self.sets[hook.index()],
+            &n.entities,
+        )
     }
     fn convert_eval(&mut self, hook: Hook, i: usize) -> bool {
         let n = convert(&self.pool[i], &[hook]);
-        allowed(&self.auth, &n.requests[0], &self.sets[hook.index()], &n.entities)
+        allowed(
+            &self.auth,
+            &n.requests[0],
+            &self.sets[hook.index()],
+            &n.entities,
+        )
     }
     fn errors(&self, hook: Hook, i: usize) -> usize {
         let n = &self.natives[i];
-        errors(&self.auth, &n.requests[hook.index()], &self.sets[hook.index()], &n.entities)
+        errors(
+            &self.auth,
+            &n.requests[hook.index()],
+            &self.sets[hook.index()],
+            &n.entities,
+        )
     }
 }
 
@@ -213,7 +319,10 @@ impl PerTenant {
         let parse = |t: &str| PolicySet::from_str(t).expect("cedar policies parse");
         PerTenant {
             auth: Authorizer::new(),
-            tenants: texts.iter().map(|(d, t)| (d.clone(), [parse(&t[0]), parse(&t[1]), parse(&t[2])])).collect(),
+            tenants: texts
+                .iter()
+                .map(|(d, t)| (d.clone(), [parse(&t[0]), parse(&t[1]), parse(&t[2])]))
+                .collect(),
             shared: [parse(&platform(Hook::Encrypt)), parse(&platform(Hook::Log))],
             pool: &[],
             natives: vec![],
@@ -238,14 +347,18 @@ impl Peer for PerTenant {
     fn eval(&mut self, hook: Hook, i: usize) -> bool {
         let n = &self.natives[i];
         // An unknown tenant has no policy that could permit: deny.
-        self.set(hook, &n.domain).is_some_and(|set| allowed(&self.auth, &n.requests[hook.index()], set, &n.entities))
+        self.set(hook, &n.domain)
+            .is_some_and(|set| allowed(&self.auth, &n.requests[hook.index()], set, &n.entities))
     }
     fn convert_eval(&mut self, hook: Hook, i: usize) -> bool {
         let n = convert(&self.pool[i], &[hook]);
-        self.set(hook, &n.domain).is_some_and(|set| allowed(&self.auth, &n.requests[0], set, &n.entities))
+        self.set(hook, &n.domain)
+            .is_some_and(|set| allowed(&self.auth, &n.requests[0], set, &n.entities))
     }
     fn errors(&self, hook: Hook, i: usize) -> usize {
         let n = &self.natives[i];
-        self.set(hook, &n.domain).map_or(0, |set| errors(&self.auth, &n.requests[hook.index()], set, &n.entities))
+        self.set(hook, &n.domain).map_or(0, |set| {
+            errors(&self.auth, &n.requests[hook.index()], set, &n.entities)
+        })
     }
 }

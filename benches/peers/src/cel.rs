@@ -62,7 +62,14 @@ fn strings<S: AsRef<str>>(items: &[S]) -> Value {
 }
 
 fn map(fields: Vec<(&str, Value)>) -> Value {
-    Value::Map(Map { map: Arc::new(fields.into_iter().map(|(k, v)| (Key::String(Arc::new(k.to_string())), v)).collect()) })
+    Value::Map(Map {
+        map: Arc::new(
+            fields
+                .into_iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.to_string())), v))
+                .collect(),
+        ),
+    })
 }
 
 fn ipv4(ip: IpAddr) -> i64 {
@@ -75,7 +82,10 @@ fn ipv4(ip: IpAddr) -> i64 {
 fn tenant_value(t: &Tenant) -> Value {
     let nets = t.nets.iter().map(|n| {
         let n: ipnetwork::Ipv4Network = n.parse().expect("an IPv4 network");
-        list([Value::Int(i64::from(u32::from(n.network()))), Value::Int(i64::from(u32::from(n.broadcast())))])
+        list([
+            Value::Int(i64::from(u32::from(n.network()))),
+            Value::Int(i64::from(u32::from(n.broadcast()))),
+        ])
     });
     map(vec![
         ("countries", strings(&t.countries)),
@@ -89,13 +99,36 @@ fn tenant_value(t: &Tenant) -> Value {
 /// The variables of one request: what the caller builds.
 fn convert(r: &Req) -> Vec<(&'static str, Value)> {
     vec![
-        ("server", map(vec![("country", string(&r.server_country)), ("tier", Value::Int(r.server_tier))])),
-        ("client", map(vec![("ip", Value::Int(ipv4(r.client_ip))), ("country", string(&r.client_country))])),
+        (
+            "server",
+            map(vec![
+                ("country", string(&r.server_country)),
+                ("tier", Value::Int(r.server_tier)),
+            ]),
+        ),
+        (
+            "client",
+            map(vec![
+                ("ip", Value::Int(ipv4(r.client_ip))),
+                ("country", string(&r.client_country)),
+            ]),
+        ),
         ("user", map(vec![("roles", strings(&r.roles))])),
-        ("object", map(vec![("domain", string(&r.domain)), ("tags", strings(&r.tags)), ("clearance", string(r.object_clearance))])),
+        (
+            "object",
+            map(vec![
+                ("domain", string(&r.domain)),
+                ("tags", strings(&r.tags)),
+                ("clearance", string(r.object_clearance)),
+            ]),
+        ),
         (
             "target",
-            map(vec![("kind", string(r.target_kind)), ("domain", string(&r.target_domain.to_ascii_lowercase())), ("clearance", string(r.target_clearance))]),
+            map(vec![
+                ("kind", string(r.target_kind)),
+                ("domain", string(&r.target_domain.to_ascii_lowercase())),
+                ("clearance", string(r.target_clearance)),
+            ]),
         ),
         ("request", map(vec![("action", string(r.action))])),
     ]
@@ -113,16 +146,37 @@ pub struct Cel {
 
 impl Cel {
     pub fn new(w: &Workload) -> Cel {
-        let programs = PROGRAMS.iter().map(|p| Program::compile(p).expect("cel compiles")).collect();
+        let programs = PROGRAMS
+            .iter()
+            .map(|p| Program::compile(p).expect("cel compiles"))
+            .collect();
         let mut root = Context::default();
         root.add_variable_from_value("blocked", strings(BLOCKED));
         root.add_variable_from_value("eu", strings(EU));
         root.add_variable_from_value(
             "levels",
-            Value::Map(Map { map: Arc::new(CLEARANCES.iter().enumerate().map(|(i, c)| (Key::String(Arc::new(c.to_string())), Value::Int(i as i64))).collect()) }),
+            Value::Map(Map {
+                map: Arc::new(
+                    CLEARANCES
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (Key::String(Arc::new(c.to_string())), Value::Int(i as i64)))
+                        .collect(),
+                ),
+            }),
         );
-        let tenants = w.tenants.iter().map(|t| (t.domain.clone(), tenant_value(t))).collect();
-        Cel { programs, root: Box::leak(Box::new(root)), tenants, pool: &[], natives: vec![] }
+        let tenants = w
+            .tenants
+            .iter()
+            .map(|t| (t.domain.clone(), tenant_value(t)))
+            .collect();
+        Cel {
+            programs,
+            root: Box::leak(Box::new(root)),
+            tenants,
+            pool: &[],
+            natives: vec![],
+        }
     }
 
     #[inline]
@@ -183,7 +237,11 @@ pub struct PerTenant {
 }
 
 fn quoted<S: AsRef<str>>(items: &[S]) -> String {
-    items.iter().map(|s| format!("{:?}", s.as_ref())).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("{:?}", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn tenant_programs(t: &Tenant) -> [String; 3] {
@@ -192,19 +250,38 @@ pub fn tenant_programs(t: &Tenant) -> [String; 3] {
         .iter()
         .map(|n| {
             let n: ipnetwork::Ipv4Network = n.parse().expect("an IPv4 network");
-            format!("(client.ip >= {} && client.ip <= {})", u32::from(n.network()), u32::from(n.broadcast()))
+            format!(
+                "(client.ip >= {} && client.ip <= {})",
+                u32::from(n.network()),
+                u32::from(n.broadcast())
+            )
         })
         .collect::<Vec<_>>()
         .join(" || ");
-    let readers = t.readers.iter().map(|r| format!("{r:?} in user.roles")).collect::<Vec<_>>().join(" || ");
-    let egress = t.egress.iter().map(|d| format!("target.domain == {d:?} || target.domain.endsWith(\".{d}\")")).collect::<Vec<_>>().join(" || ");
+    let readers = t
+        .readers
+        .iter()
+        .map(|r| format!("{r:?} in user.roles"))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let egress = t
+        .egress
+        .iter()
+        .map(|d| format!("target.domain == {d:?} || target.domain.endsWith(\".{d}\")"))
+        .collect::<Vec<_>>()
+        .join(" || ");
     [
-        format!(r#"server.country in [{}] && (request.action == "start" || request.action == "migrate") && server.tier <= 2"#, quoted(&t.countries)),
+        format!(
+            r#"server.country in [{}] && (request.action == "start" || request.action == "migrate") && server.tier <= 2"#,
+            quoted(&t.countries)
+        ),
         format!(
             r#"!(client.country in blocked) && ({nets}) && ((request.action == "read" && ({readers})) || ((request.action == "write" || request.action == "modify") && {:?} in user.roles && "rw" in object.tags))"#,
             t.writer
         ),
-        format!(r#"request.action == "send" && !(target.kind == "object" && levels[object.clearance] > levels[target.clearance]) && ({egress})"#),
+        format!(
+            r#"request.action == "send" && !(target.kind == "object" && levels[object.clearance] > levels[target.clearance]) && ({egress})"#
+        ),
     ]
 }
 
@@ -213,7 +290,10 @@ impl PerTenant {
         let compile = |p: &str| Program::compile(p).expect("cel compiles");
         let shared = Cel::new(&Workload { tenants: vec![] });
         PerTenant {
-            tenants: texts.iter().map(|(d, t)| (d.clone(), [compile(&t[0]), compile(&t[1]), compile(&t[2])])).collect(),
+            tenants: texts
+                .iter()
+                .map(|(d, t)| (d.clone(), [compile(&t[0]), compile(&t[1]), compile(&t[2])]))
+                .collect(),
             shared: [compile(PROGRAMS[3]), compile(PROGRAMS[4])],
             root: shared.root,
             pool: &[],

@@ -8,10 +8,10 @@
 //!  [--rounds K] [--target-ms MS] [--only ENGINE,...] [--cap ENGINE=TENANTS,...]`
 //! (`--help` lists the engines and the default caps).
 
-#[path = "../../workload.rs"]
-mod workload;
 #[path = "../../handles.rs"]
 mod handles;
+#[path = "../../workload.rs"]
+mod workload;
 
 mod cedar;
 mod cel;
@@ -60,8 +60,17 @@ fn usage() -> ! {
         "usage: peers [--tenants 1,100,1000,10000] [--requests N] [--reps R] [--rounds K] [--target-ms MS] [--only ENGINE,...] [--cap ENGINE=TENANTS,...]"
     );
     eprintln!("engines: {}", ENGINES.join(", "));
-    eprintln!("--cap: above TENANTS, ENGINE runs reduced: {REDUCED_REQUESTS} requests checked, one round of {REDUCED_REPS} short repetitions");
-    eprintln!("default caps: {}", DEFAULT_CAPS.iter().map(|(e, n)| format!("{e}={n}")).collect::<Vec<_>>().join(","));
+    eprintln!(
+        "--cap: above TENANTS, ENGINE runs reduced: {REDUCED_REQUESTS} requests checked, one round of {REDUCED_REPS} short repetitions"
+    );
+    eprintln!(
+        "default caps: {}",
+        DEFAULT_CAPS
+            .iter()
+            .map(|(e, n)| format!("{e}={n}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     std::process::exit(2)
 }
 
@@ -79,13 +88,21 @@ fn args() -> Args {
         rounds: 3,
         target_ms: 30,
         only: None,
-        caps: DEFAULT_CAPS.iter().map(|(e, n)| (e.to_string(), *n)).collect(),
+        caps: DEFAULT_CAPS
+            .iter()
+            .map(|(e, n)| (e.to_string(), *n))
+            .collect(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut val = || it.next().unwrap_or_else(|| usage());
         match flag.as_str() {
-            "--tenants" => a.tenants = val().split(',').map(|s| s.trim().parse().unwrap_or_else(|_| usage())).collect(),
+            "--tenants" => {
+                a.tenants = val()
+                    .split(',')
+                    .map(|s| s.trim().parse().unwrap_or_else(|_| usage()))
+                    .collect()
+            }
             "--requests" => a.requests = val().parse().unwrap_or_else(|_| usage()),
             "--reps" => a.reps = val().parse().unwrap_or_else(|_| usage()),
             "--rounds" => a.rounds = val().parse().unwrap_or_else(|_| usage()),
@@ -94,7 +111,8 @@ fn args() -> Args {
             "--cap" => {
                 for c in val().split(',') {
                     let (e, n) = c.split_once('=').unwrap_or_else(|| usage());
-                    a.caps.insert(e.into(), n.parse().unwrap_or_else(|_| usage()));
+                    a.caps
+                        .insert(e.into(), n.parse().unwrap_or_else(|_| usage()));
                 }
             }
             _ => usage(),
@@ -107,7 +125,17 @@ fn args() -> Args {
 }
 
 /// Engine ids, in table order.
-const ENGINES: [&str; 9] = ["baseline", "dictum", "cedar-per-tenant", "cedar-one", "rego-rvm", "rego-rvm-per-tenant", "rego-interp", "cel", "cel-per-tenant"];
+const ENGINES: [&str; 9] = [
+    "baseline",
+    "dictum",
+    "cedar-per-tenant",
+    "cedar-one",
+    "rego-rvm",
+    "rego-rvm-per-tenant",
+    "rego-interp",
+    "cel",
+    "cel-per-tenant",
+];
 
 /// One round's timings of one engine.
 #[derive(Clone, Copy)]
@@ -136,10 +164,17 @@ impl<P: Peer> Bench for Timed<P> {
         // Round-robin over the hooks: 5 and the pool size (1,024) are coprime, so every
         // (request, hook) pair comes up.
         let eval = measure::time(t, |k| p.eval(HOOKS[(k % 5) as usize], k as usize % n));
-        let conv = measure::time(t, |k| p.convert_eval(HOOKS[(k % 5) as usize], k as usize % n));
+        let conv = measure::time(t, |k| {
+            p.convert_eval(HOOKS[(k % 5) as usize], k as usize % n)
+        });
         let hooks = HOOKS.map(|h| measure::time(t, |k| p.eval(h, k as usize % n)));
         let mt = self.mt.map(|f| f(&self.p, n, &t));
-        Times { eval, conv, hooks, mt }
+        Times {
+            eval,
+            conv,
+            hooks,
+            mt,
+        }
     }
 }
 
@@ -156,7 +191,11 @@ struct Row {
 }
 
 fn mib(x: f64) -> String {
-    if x.abs() < 0.05 { "0.0".into() } else { format!("{x:.1}") }
+    if x.abs() < 0.05 {
+        "0.0".into()
+    } else {
+        format!("{x:.1}")
+    }
 }
 
 fn fmt_ns(ns: f64) -> String {
@@ -186,17 +225,26 @@ fn check<P: Peer>(name: &str, p: &mut P, base: &Baseline, pool: &[Req]) -> (usiz
     for (i, r) in pool.iter().enumerate() {
         for hook in HOOKS {
             let want = natives::Base::answer(base, hook, r);
-            for (path, got) in [("eval", p.eval(hook, i)), ("convert+eval", p.convert_eval(hook, i))] {
+            for (path, got) in [
+                ("eval", p.eval(hook, i)),
+                ("convert+eval", p.convert_eval(hook, i)),
+            ] {
                 checked += 1;
                 if got != want {
-                    eprintln!("DISAGREEMENT: {name} ({path}) says {got} at {} where the baseline says {want}\nrequest #{i}: {r:#?}", hook.name());
+                    eprintln!(
+                        "DISAGREEMENT: {name} ({path}) says {got} at {} where the baseline says {want}\nrequest #{i}: {r:#?}",
+                        hook.name()
+                    );
                     std::process::exit(1);
                 }
                 agreed += 1;
             }
             let errors = p.errors(hook, i);
             if errors != 0 {
-                eprintln!("EVALUATION ERRORS: {name} reported {errors} error(s) at {}\nrequest #{i}: {r:#?}", hook.name());
+                eprintln!(
+                    "EVALUATION ERRORS: {name} reported {errors} error(s) at {}\nrequest #{i}: {r:#?}",
+                    hook.name()
+                );
                 std::process::exit(1);
             }
         }
@@ -216,12 +264,29 @@ fn add<P: Peer + 'static>(
     mt: Option<fn(&P, usize, &Timing) -> (f64, f64)>,
 ) {
     let (mut p, build) = built;
-    let check_pool = if reduced { &pool[..pool.len().min(REDUCED_REQUESTS)] } else { pool };
-    eprintln!("  {engine}: built in {:.1} ms; checking {} requests", build.ms, check_pool.len());
+    let check_pool = if reduced {
+        &pool[..pool.len().min(REDUCED_REQUESTS)]
+    } else {
+        pool
+    };
+    eprintln!(
+        "  {engine}: built in {:.1} ms; checking {} requests",
+        build.ms,
+        check_pool.len()
+    );
     p.prepare(pool);
     let (checked, agreed) = check(engine, &mut p, base, check_pool);
     eprintln!("  {engine}: {agreed}/{checked} decisions agree");
-    rows.push(Row { engine, shape, build, checked, agreed, reduced: reduced.then_some(check_pool.len()), bench: Box::new(Timed { p, mt }), rounds: vec![] });
+    rows.push(Row {
+        engine,
+        shape,
+        build,
+        checked,
+        agreed,
+        reduced: reduced.then_some(check_pool.len()),
+        bench: Box::new(Timed { p, mt }),
+        rounds: vec![],
+    });
 }
 
 fn versions() -> Vec<(String, String)> {
@@ -232,7 +297,15 @@ fn versions() -> Vec<(String, String)> {
         if let Some(v) = line.strip_prefix("name = ") {
             name = v.trim_matches('"');
         } else if let Some(v) = line.strip_prefix("version = ")
-            && ["dictum", "cedar-policy", "regorus", "cel-interpreter", "cel-parser", "cedar-policy-core"].contains(&name)
+            && [
+                "dictum",
+                "cedar-policy",
+                "regorus",
+                "cel-interpreter",
+                "cel-parser",
+                "cedar-policy-core",
+            ]
+            .contains(&name)
         {
             out.push((name.to_string(), v.trim_matches('"').to_string()));
         }
@@ -242,13 +315,36 @@ fn versions() -> Vec<(String, String)> {
 
 fn main() {
     let a = args();
-    let t = Timing { reps: a.reps, target: Duration::from_millis(a.target_ms), min_iters: 64 };
-    let reduced_t = Timing { reps: REDUCED_REPS, target: Duration::from_millis(a.target_ms), min_iters: 8 };
+    let t = Timing {
+        reps: a.reps,
+        target: Duration::from_millis(a.target_ms),
+        min_iters: 64,
+    };
+    let reduced_t = Timing {
+        reps: REDUCED_REPS,
+        target: Duration::from_millis(a.target_ms),
+        min_iters: 8,
+    };
     let wanted = |e: &str| a.only.as_ref().is_none_or(|o| o.iter().any(|x| x == e));
     println!("# dictum and its peers\n");
-    println!("command: `{}`\n", std::env::args().collect::<Vec<_>>().join(" "));
-    println!("machine: {} cores ({}); load average at start {}\n", measure::nproc(), measure::cpu_model(), measure::loadavg());
-    println!("crates: {}\n", versions().iter().map(|(n, v)| format!("{n} {v}")).collect::<Vec<_>>().join(", "));
+    println!(
+        "command: `{}`\n",
+        std::env::args().collect::<Vec<_>>().join(" ")
+    );
+    println!(
+        "machine: {} cores ({}); load average at start {}\n",
+        measure::nproc(),
+        measure::cpu_model(),
+        measure::loadavg()
+    );
+    println!(
+        "crates: {}\n",
+        versions()
+            .iter()
+            .map(|(n, v)| format!("{n} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!(
         "timing: per engine and measurement, {} rounds (interleaved across engines) of {} repetitions, each repetition calibrated to ~{} ms and at least {} decisions; \
          reported: the median over rounds of each round's median. Requests cycle through a pool of {}; the eval and convert+eval columns go round-robin over the five hooks.",
@@ -263,8 +359,18 @@ fn main() {
         let pool: &'static [Req] = Vec::leak(workload::requests(&w, a.requests, 42));
         let n = pool.len().min(1024);
         let base = Baseline::new(&w);
-        let allow: Vec<String> =
-            HOOKS.iter().map(|&h| format!("{} {}", h.name(), pool.iter().filter(|r| natives::Base::answer(&base, h, r)).count())).collect();
+        let allow: Vec<String> = HOOKS
+            .iter()
+            .map(|&h| {
+                format!(
+                    "{} {}",
+                    h.name(),
+                    pool.iter()
+                        .filter(|r| natives::Base::answer(&base, h, r))
+                        .count()
+                )
+            })
+            .collect();
         let load_before = measure::loadavg();
         eprintln!("== {n_tenants} tenants: load average {load_before}");
         let mut rows: Vec<Row> = vec![];
@@ -273,59 +379,162 @@ fn main() {
         // Each engine's inputs (policy text, data text) are made before its timed build.
         if wanted("baseline") {
             let built = measure::build(|| natives::Base::new(&w));
-            add(&mut rows, "baseline", "hand-written Rust: `HashMap` domain -> tenant".into(), built, &base, pool, reduced("baseline"), Some(mt_baseline));
+            add(
+                &mut rows,
+                "baseline",
+                "hand-written Rust: `HashMap` domain -> tenant".into(),
+                built,
+                &base,
+                pool,
+                reduced("baseline"),
+                Some(mt_baseline),
+            );
         }
         if wanted("dictum") {
             let files = workload::dictum_files(&w);
-            let shape = format!("templates, an instance set per tenant ({} files); typed builder", files.len());
+            let shape = format!(
+                "templates, an instance set per tenant ({} files); typed builder",
+                files.len()
+            );
             let built = measure::build(|| natives::Dictum::new(&files));
-            add(&mut rows, "dictum", shape, built, &base, pool, reduced("dictum"), Some(mt_dictum));
+            add(
+                &mut rows,
+                "dictum",
+                shape,
+                built,
+                &base,
+                pool,
+                reduced("dictum"),
+                Some(mt_dictum),
+            );
         }
         if wanted("cedar-per-tenant") {
             let texts = cedar::texts_per_tenant(&w);
             let built = measure::build(|| cedar::PerTenant::new(&texts));
-            add(&mut rows, "cedar-per-tenant", "`HashMap` domain -> the tenant's `PolicySet` per hook".into(), built, &base, pool, reduced("cedar-per-tenant"), None);
+            add(
+                &mut rows,
+                "cedar-per-tenant",
+                "`HashMap` domain -> the tenant's `PolicySet` per hook".into(),
+                built,
+                &base,
+                pool,
+                reduced("cedar-per-tenant"),
+                None,
+            );
         }
         if wanted("cedar-one") {
             let texts = cedar::texts_one(&w);
             let built = measure::build(|| cedar::One::new(&texts));
-            let shape = format!("one `PolicySet` per hook, all tenants ({} policies)", built.0.policies());
-            add(&mut rows, "cedar-one", shape, built, &base, pool, reduced("cedar-one"), None);
+            let shape = format!(
+                "one `PolicySet` per hook, all tenants ({} policies)",
+                built.0.policies()
+            );
+            add(
+                &mut rows,
+                "cedar-one",
+                shape,
+                built,
+                &base,
+                pool,
+                reduced("cedar-one"),
+                None,
+            );
         }
         if wanted("rego-rvm") {
             let (policy, data) = (rego::policy(), rego::data_json(&w));
             let built = measure::build(|| rego::Rvm::new(&policy, &data));
-            add(&mut rows, "rego-rvm", "shared rules, tenants in `data`; RVM bytecode".into(), built, &base, pool, reduced("rego-rvm"), None);
+            add(
+                &mut rows,
+                "rego-rvm",
+                "shared rules, tenants in `data`; RVM bytecode".into(),
+                built,
+                &base,
+                pool,
+                reduced("rego-rvm"),
+                None,
+            );
         }
         if wanted("rego-rvm-per-tenant") {
             let files = rego::per_tenant_policies(&w);
             let domains: Vec<String> = w.tenants.iter().map(|t| t.domain.clone()).collect();
             let built = measure::build(|| rego::RvmPerTenant::new(&files, &domains));
-            add(&mut rows, "rego-rvm-per-tenant", "a package per tenant, constants inlined; RVM bytecode".into(), built, &base, pool, reduced("rego-rvm-per-tenant"), None);
+            add(
+                &mut rows,
+                "rego-rvm-per-tenant",
+                "a package per tenant, constants inlined; RVM bytecode".into(),
+                built,
+                &base,
+                pool,
+                reduced("rego-rvm-per-tenant"),
+                None,
+            );
         }
         if wanted("rego-interp") {
             let (policy, data) = (rego::policy(), rego::data_json(&w));
             let built = measure::build(|| rego::Interp::new(&policy, &data));
-            add(&mut rows, "rego-interp", "shared rules, tenants in `data`; interpreter".into(), built, &base, pool, reduced("rego-interp"), None);
+            add(
+                &mut rows,
+                "rego-interp",
+                "shared rules, tenants in `data`; interpreter".into(),
+                built,
+                &base,
+                pool,
+                reduced("rego-interp"),
+                None,
+            );
         }
         if wanted("cel") {
             let built = measure::build(|| cel::Cel::new(&w));
-            add(&mut rows, "cel", "a program per hook; the tenant's map bound per request".into(), built, &base, pool, reduced("cel"), None);
+            add(
+                &mut rows,
+                "cel",
+                "a program per hook; the tenant's map bound per request".into(),
+                built,
+                &base,
+                pool,
+                reduced("cel"),
+                None,
+            );
         }
         if wanted("cel-per-tenant") {
-            let texts: Vec<(String, [String; 3])> = w.tenants.iter().map(|t| (t.domain.clone(), cel::tenant_programs(t))).collect();
+            let texts: Vec<(String, [String; 3])> = w
+                .tenants
+                .iter()
+                .map(|t| (t.domain.clone(), cel::tenant_programs(t)))
+                .collect();
             let built = measure::build(|| cel::PerTenant::new(&texts));
-            add(&mut rows, "cel-per-tenant", "programs per tenant, constants inlined".into(), built, &base, pool, reduced("cel-per-tenant"), None);
+            add(
+                &mut rows,
+                "cel-per-tenant",
+                "programs per tenant, constants inlined".into(),
+                built,
+                &base,
+                pool,
+                reduced("cel-per-tenant"),
+                None,
+            );
         }
 
         for round in 0..a.rounds {
-            eprintln!("  round {} of {}: load average {}", round + 1, a.rounds, measure::loadavg());
+            eprintln!(
+                "  round {} of {}: load average {}",
+                round + 1,
+                a.rounds,
+                measure::loadavg()
+            );
             for r in rows.iter_mut() {
                 if r.reduced.is_some() && round > 0 {
                     continue;
                 }
-                let times = r.bench.time(n, if r.reduced.is_some() { reduced_t } else { t });
-                eprintln!("    {}: eval {}, convert+eval {}", r.engine, fmt_ns(times.eval.ns), fmt_ns(times.conv.ns));
+                let times = r
+                    .bench
+                    .time(n, if r.reduced.is_some() { reduced_t } else { t });
+                eprintln!(
+                    "    {}: eval {}, convert+eval {}",
+                    r.engine,
+                    fmt_ns(times.eval.ns),
+                    fmt_ns(times.conv.ns)
+                );
                 r.rounds.push(times);
             }
         }
@@ -333,16 +542,28 @@ fn main() {
     }
 }
 
-fn report(n_tenants: usize, load_before: &str, allow: &[String], checked: usize, n: usize, rows: &[Row]) {
+fn report(
+    n_tenants: usize,
+    load_before: &str,
+    allow: &[String],
+    checked: usize,
+    n: usize,
+    rows: &[Row],
+) {
     let med = |r: &Row, f: &dyn Fn(&Times) -> f64| median(r.rounds.iter().map(f).collect());
-    println!("\n### {n_tenants} tenant{}\n", if n_tenants == 1 { "" } else { "s" });
+    println!(
+        "\n### {n_tenants} tenant{}\n",
+        if n_tenants == 1 { "" } else { "s" }
+    );
     println!(
         "Load average {load_before} before, {} after. The baseline allows, over the {checked} requests: {}.\n",
         measure::loadavg(),
         allow.join(", ")
     );
     println!("Eval and convert+eval: time per decision, in ns unless marked µs or ms.\n");
-    println!("| engine | shape | compile/load ms | eval | convert+eval | heap MiB (peak in build) | RSS Δ MiB (peak in build) | agreement |");
+    println!(
+        "| engine | shape | compile/load ms | eval | convert+eval | heap MiB (peak in build) | RSS Δ MiB (peak in build) | agreement |"
+    );
     println!("|---|---|---:|---:|---:|---:|---:|---|");
     for r in rows {
         let mark = if r.reduced.is_some() { " ¹" } else { "" };
@@ -369,7 +590,9 @@ fn report(n_tenants: usize, load_before: &str, allow: &[String], checked: usize,
             r.checked
         );
     }
-    println!("\nEval per hook (median; where a repetition was shorter than one pass over the {n} requests, its length is in brackets):\n");
+    println!(
+        "\nEval per hook (median; where a repetition was shorter than one pass over the {n} requests, its length is in brackets):\n"
+    );
     println!("| engine | {} |", HOOKS.map(|h| h.name()).join(" | "));
     println!("|---|{}", "---:|".repeat(5));
     for r in rows {
@@ -377,7 +600,11 @@ fn report(n_tenants: usize, load_before: &str, allow: &[String], checked: usize,
             .map(|h| {
                 let ns = fmt_ns(med(r, &|t| t.hooks[h].ns));
                 let iters = r.rounds.iter().map(|t| t.hooks[h].iters).min().unwrap_or(0);
-                if (iters as usize) < n { format!("{ns} [{iters}]") } else { ns }
+                if (iters as usize) < n {
+                    format!("{ns} [{iters}]")
+                } else {
+                    ns
+                }
             })
             .collect();
         println!("| {} | {} |", r.engine, cells.join(" | "));
@@ -387,23 +614,38 @@ fn report(n_tenants: usize, load_before: &str, allow: &[String], checked: usize,
             .filter(|r| r.rounds.len() > 1)
             .map(|r| {
                 let v: Vec<f64> = r.rounds.iter().map(f).collect();
-                let (lo, hi) = v.iter().fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+                let (lo, hi) = v
+                    .iter()
+                    .fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
                 (hi / lo, r.engine)
             })
             .fold((1.0, ""), |a, b| if b.0 > a.0 { b } else { a })
     };
     let (se, ee) = spread(&|t| t.eval.ns);
     let (sc, ec) = spread(&|t| t.conv.ns);
-    println!("\nLargest ratio between the slowest and fastest round: eval {se:.2}x ({ee}), convert+eval {sc:.2}x ({ec}).");
-    let mt: Vec<_> = rows.iter().filter(|r| r.rounds.iter().any(|t| t.mt.is_some())).collect();
+    println!(
+        "\nLargest ratio between the slowest and fastest round: eval {se:.2}x ({ee}), convert+eval {sc:.2}x ({ec})."
+    );
+    let mt: Vec<_> = rows
+        .iter()
+        .filter(|r| r.rounds.iter().any(|t| t.mt.is_some()))
+        .collect();
     if !mt.is_empty() {
-        println!("\nThroughput with one engine shared by the threads, on prebuilt requests, hooks round-robin (million decisions/s):\n");
+        println!(
+            "\nThroughput with one engine shared by the threads, on prebuilt requests, hooks round-robin (million decisions/s):\n"
+        );
         println!("| engine | 1 thread | 2 threads | 2 threads / 1 thread |");
         println!("|---|---:|---:|---:|");
         for r in mt {
             let one = med(r, &|t| t.mt.map_or(0.0, |m| m.0));
             let two = med(r, &|t| t.mt.map_or(0.0, |m| m.1));
-            println!("| {} | {:.1} | {:.1} | {:.2} |", r.engine, one / 1e6, two / 1e6, two / one);
+            println!(
+                "| {} | {:.1} | {:.1} | {:.2} |",
+                r.engine,
+                one / 1e6,
+                two / 1e6,
+                two / one
+            );
         }
     }
 }
@@ -411,18 +653,32 @@ fn report(n_tenants: usize, load_before: &str, allow: &[String], checked: usize,
 /// Decisions per second with 1 and 2 threads sharing the baseline.
 fn mt_baseline(b: &natives::Base, n: usize, t: &Timing) -> (f64, f64) {
     let pool = b.pool();
-    let f = |th: usize, k: u64| natives::Base::answer(&b.b, HOOKS[(k % 5) as usize], &pool[(k as usize + th * 512) % n]);
+    let f = |th: usize, k: u64| {
+        natives::Base::answer(
+            &b.b,
+            HOOKS[(k % 5) as usize],
+            &pool[(k as usize + th * 512) % n],
+        )
+    };
     let per = measure::time(*t, |k| f(0, k)).ns;
     let iters = ((0.2e9 / per) as u64).max(1000);
-    (measure::throughput(1, iters, t.reps, f), measure::throughput(2, iters, t.reps, f))
+    (
+        measure::throughput(1, iters, t.reps, f),
+        measure::throughput(2, iters, t.reps, f),
+    )
 }
 
 /// Decisions per second with 1 and 2 threads sharing one dictum `Engine`: each decision
 /// goes through `Engine::decide`, which loads the current bundle atomically.
 fn mt_dictum(d: &natives::Dictum, n: usize, t: &Timing) -> (f64, f64) {
     let built = d.built();
-    let f = |th: usize, k: u64| d.answer_shared(HOOKS[(k % 5) as usize], &built[(k as usize + th * 512) % n]);
+    let f = |th: usize, k: u64| {
+        d.answer_shared(HOOKS[(k % 5) as usize], &built[(k as usize + th * 512) % n])
+    };
     let per = measure::time(*t, |k| f(0, k)).ns;
     let iters = ((0.2e9 / per) as u64).max(1000);
-    (measure::throughput(1, iters, t.reps, f), measure::throughput(2, iters, t.reps, f))
+    (
+        measure::throughput(1, iters, t.reps, f),
+        measure::throughput(2, iters, t.reps, f),
+    )
 }

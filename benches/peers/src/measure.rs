@@ -142,8 +142,12 @@ pub fn time<F: FnMut(u64) -> bool>(cfg: Timing, mut f: F) -> Sample {
         }
         iters *= 4;
     };
-    let iters = ((cfg.target.as_secs_f64() / per) as u64).max(cfg.min_iters).max(1);
-    let mut ns: Vec<f64> = (0..cfg.reps).map(|_| run(iters, &mut f).as_secs_f64() * 1e9 / iters as f64).collect();
+    let iters = ((cfg.target.as_secs_f64() / per) as u64)
+        .max(cfg.min_iters)
+        .max(1);
+    let mut ns: Vec<f64> = (0..cfg.reps)
+        .map(|_| run(iters, &mut f).as_secs_f64() * 1e9 / iters as f64)
+        .collect();
     ns.sort_by(|a, b| a.total_cmp(b));
     let med = ns[ns.len() / 2];
     Sample { ns: med, iters }
@@ -151,7 +155,12 @@ pub fn time<F: FnMut(u64) -> bool>(cfg: Timing, mut f: F) -> Sample {
 
 /// Decisions per second of `threads` threads sharing one engine, each running `iters`
 /// decisions; the median of `reps` repetitions. `f(thread, k)` makes decision k.
-pub fn throughput<F: Fn(usize, u64) -> bool + Sync>(threads: usize, iters: u64, reps: usize, f: F) -> f64 {
+pub fn throughput<F: Fn(usize, u64) -> bool + Sync>(
+    threads: usize,
+    iters: u64,
+    reps: usize,
+    f: F,
+) -> f64 {
     let mut rates: Vec<f64> = (0..reps)
         .map(|_| {
             let barrier = std::sync::Barrier::new(threads + 1);
@@ -188,16 +197,25 @@ pub fn throughput<F: Fn(usize, u64) -> bool + Sync>(threads: usize, iters: u64, 
 // ---------------------------------------------------------------------------------------
 
 pub fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "?".into())
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
 
 pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
         .unwrap_or_else(|| "?".into())
 }
 
 pub fn nproc() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0)
 }

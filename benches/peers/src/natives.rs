@@ -1,8 +1,8 @@
 //! dictum itself and the hand-written Rust baseline, behind the same interface as the peers.
 
+use crate::Peer;
 use crate::handles::Handles;
 use crate::workload::{Baseline, Req, Workload};
-use crate::Peer;
 use dictum::engine::{Decision, Engine, Request, Snapshot, Symbol};
 use dictum::types::Hook;
 
@@ -15,7 +15,10 @@ pub struct Base {
 
 impl Base {
     pub fn new(w: &Workload) -> Base {
-        Base { b: Baseline::new(w), pool: &[] }
+        Base {
+            b: Baseline::new(w),
+            pool: &[],
+        }
     }
 
     pub fn pool(&self) -> &'static [Req] {
@@ -71,15 +74,36 @@ pub struct Dictum {
 
 impl Dictum {
     pub fn new(files: &[(String, String)]) -> Dictum {
-        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
         let engine = Engine::from_sources(&files).expect("dictum compiles the workload");
         let snap = engine.snapshot();
         let schema = snap.schema();
-        let cipher = schema.enum_named(dictum::schema::CIPHER_ENUM).expect("cipher enum");
-        let aes = schema.enum_value(cipher, "aes_256_gcm").expect("aes_256_gcm");
-        let field = schema.enum_named(dictum::schema::LOG_FIELD_ENUM).expect("log_field enum");
+        let cipher = schema
+            .enum_named(dictum::schema::CIPHER_ENUM)
+            .expect("cipher enum");
+        let aes = schema
+            .enum_value(cipher, "aes_256_gcm")
+            .expect("aes_256_gcm");
+        let field = schema
+            .enum_named(dictum::schema::LOG_FIELD_ENUM)
+            .expect("log_field enum");
         let client_ip = 1u64 << schema.enum_value(field, "client_ip").expect("client_ip");
-        Dictum { engine, snap, aes, client_ip, handles: None, pool: &[], roles: vec![], tags: vec![], syms: vec![], built: vec![], scratch: None }
+        Dictum {
+            engine,
+            snap,
+            aes,
+            client_ip,
+            handles: None,
+            pool: &[],
+            roles: vec![],
+            tags: vec![],
+            syms: vec![],
+            built: vec![],
+            scratch: None,
+        }
     }
 
     /// The workload's answer from a decision: allow/deny, AES or not, client IP in clear.
@@ -109,7 +133,11 @@ impl Dictum {
 }
 
 fn leak(v: &[String]) -> &'static [&'static str] {
-    Vec::leak(v.iter().map(|s| &*Box::leak(s.clone().into_boxed_str())).collect())
+    Vec::leak(
+        v.iter()
+            .map(|s| &*Box::leak(s.clone().into_boxed_str()))
+            .collect(),
+    )
 }
 
 impl Peer for Dictum {
@@ -123,7 +151,13 @@ impl Peer for Dictum {
         self.built = (0..pool.len())
             .map(|i| {
                 let mut req = snap.request();
-                h.fill(&mut req, &pool[i], self.roles[i], self.tags[i], &self.syms[i]);
+                h.fill(
+                    &mut req,
+                    &pool[i],
+                    self.roles[i],
+                    self.tags[i],
+                    &self.syms[i],
+                );
                 req
             })
             .collect();
@@ -140,6 +174,8 @@ impl Peer for Dictum {
         if let (Some(h), Some(req)) = (&self.handles, &mut self.scratch) {
             h.fill(req, &pool[i], self.roles[i], self.tags[i], &self.syms[i]);
         }
-        self.scratch.as_ref().is_some_and(|req| self.answer(hook, req))
+        self.scratch
+            .as_ref()
+            .is_some_and(|req| self.answer(hook, req))
     }
 }

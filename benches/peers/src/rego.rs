@@ -21,7 +21,11 @@ use regorus::{Engine, Value};
 use std::collections::BTreeMap;
 
 fn set(items: &[&str]) -> String {
-    items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn policy() -> String {
@@ -107,7 +111,12 @@ record_client_ip := false if input.client.country in eu
 
 /// The data document, as JSON text (how OPA deployments ship it).
 pub fn data_json(w: &Workload) -> String {
-    let q = |v: &[String]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+    let q = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let tenants = w
         .tenants
         .iter()
@@ -127,27 +136,65 @@ pub fn data_json(w: &Workload) -> String {
     format!("{{\"tenants\": {{\n{tenants}\n}}}}")
 }
 
-const ENTRY: [&str; 5] = ["data.dictum.instantiate", "data.dictum.access", "data.dictum.egress", "data.dictum.encrypt", "data.dictum.record_client_ip"];
+const ENTRY: [&str; 5] = [
+    "data.dictum.instantiate",
+    "data.dictum.access",
+    "data.dictum.egress",
+    "data.dictum.encrypt",
+    "data.dictum.record_client_ip",
+];
 
 fn obj(fields: Vec<(&str, Value)>) -> Value {
-    Value::from(fields.into_iter().map(|(k, v)| (Value::from(k), v)).collect::<BTreeMap<_, _>>())
+    Value::from(
+        fields
+            .into_iter()
+            .map(|(k, v)| (Value::from(k), v))
+            .collect::<BTreeMap<_, _>>(),
+    )
 }
 
 fn strs(v: &[String]) -> Value {
-    Value::from(v.iter().map(|s| Value::from(s.as_str())).collect::<Vec<_>>())
+    Value::from(
+        v.iter()
+            .map(|s| Value::from(s.as_str()))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The input document for a request: what the caller builds.
 pub fn convert(r: &Req) -> Value {
     obj(vec![
-        ("server", obj(vec![("country", Value::from(r.server_country.as_str())), ("tier", Value::from(r.server_tier))])),
-        ("client", obj(vec![("ip", Value::from(r.client_ip.to_string())), ("country", Value::from(r.client_country.as_str()))])),
+        (
+            "server",
+            obj(vec![
+                ("country", Value::from(r.server_country.as_str())),
+                ("tier", Value::from(r.server_tier)),
+            ]),
+        ),
+        (
+            "client",
+            obj(vec![
+                ("ip", Value::from(r.client_ip.to_string())),
+                ("country", Value::from(r.client_country.as_str())),
+            ]),
+        ),
         ("user", obj(vec![("roles", strs(&r.roles))])),
         (
             "object",
-            obj(vec![("domain", Value::from(r.domain.as_str())), ("tags", strs(&r.tags)), ("clearance", Value::from(r.object_clearance))]),
+            obj(vec![
+                ("domain", Value::from(r.domain.as_str())),
+                ("tags", strs(&r.tags)),
+                ("clearance", Value::from(r.object_clearance)),
+            ]),
         ),
-        ("target", obj(vec![("kind", Value::from(r.target_kind)), ("domain", Value::from(r.target_domain.as_str())), ("clearance", Value::from(r.target_clearance))])),
+        (
+            "target",
+            obj(vec![
+                ("kind", Value::from(r.target_kind)),
+                ("domain", Value::from(r.target_domain.as_str())),
+                ("clearance", Value::from(r.target_clearance)),
+            ]),
+        ),
         ("request", obj(vec![("action", Value::from(r.action))])),
     ])
 }
@@ -170,13 +217,22 @@ pub struct Rvm {
 impl Rvm {
     pub fn new(policy: &str, data: &str) -> Rvm {
         let mut engine = Engine::new();
-        engine.add_policy("dictum.rego".into(), policy.into()).expect("rego parses");
-        let compiled = engine.compile_with_entrypoint(&ENTRY[1].into()).expect("rego compiles");
+        engine
+            .add_policy("dictum.rego".into(), policy.into())
+            .expect("rego parses");
+        let compiled = engine
+            .compile_with_entrypoint(&ENTRY[1].into())
+            .expect("rego compiles");
         let program = Compiler::compile_from_policy(&compiled, &ENTRY).expect("rvm compiles");
         let mut vm = RegoVM::new();
         vm.load_program(program);
-        vm.set_data(Value::from_json_str(data).expect("data parses")).expect("data loads");
-        Rvm { vm, pool: &[], natives: vec![] }
+        vm.set_data(Value::from_json_str(data).expect("data parses"))
+            .expect("data loads");
+        Rvm {
+            vm,
+            pool: &[],
+            natives: vec![],
+        }
     }
 
     #[inline]
@@ -191,7 +247,10 @@ impl Rvm {
 
 impl Peer for Rvm {
     fn prepare(&mut self, pool: &'static [Req]) {
-        assert_eq!(self.vm.get_entry_point_names(), ENTRY.map(String::from).to_vec());
+        assert_eq!(
+            self.vm.get_entry_point_names(),
+            ENTRY.map(String::from).to_vec()
+        );
         self.pool = pool;
         self.natives = pool.iter().map(convert).collect();
     }
@@ -217,9 +276,18 @@ pub struct Interp {
 impl Interp {
     pub fn new(policy: &str, data: &str) -> Interp {
         let mut engine = Engine::new();
-        engine.add_policy("dictum.rego".into(), policy.into()).expect("rego parses");
-        engine.add_data(Value::from_json_str(data).expect("data parses")).expect("data loads");
-        Interp { engine, rules: ENTRY.map(String::from).to_vec(), pool: &[], natives: vec![] }
+        engine
+            .add_policy("dictum.rego".into(), policy.into())
+            .expect("rego parses");
+        engine
+            .add_data(Value::from_json_str(data).expect("data parses"))
+            .expect("data loads");
+        Interp {
+            engine,
+            rules: ENTRY.map(String::from).to_vec(),
+            pool: &[],
+            natives: vec![],
+        }
     }
 
     #[inline]
@@ -289,7 +357,12 @@ record_client_ip := false if input.client.country in eu
             eu = set(EU)
         ),
     )];
-    let q = |v: &[String]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+    let q = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for t in &w.tenants {
         out.push((
             format!("{}.rego", t.domain),
@@ -369,9 +442,13 @@ pub struct RvmPerTenant {
 fn vm_for(files: &[&(String, String)], entries: &[String]) -> RegoVM {
     let mut engine = Engine::new();
     for (name, text) in files {
-        engine.add_policy(name.clone(), text.clone()).expect("rego parses");
+        engine
+            .add_policy(name.clone(), text.clone())
+            .expect("rego parses");
     }
-    let compiled = engine.compile_with_entrypoint(&entries[0].as_str().into()).expect("rego compiles");
+    let compiled = engine
+        .compile_with_entrypoint(&entries[0].as_str().into())
+        .expect("rego compiles");
     let refs: Vec<&str> = entries.iter().map(String::as_str).collect();
     let program = Compiler::compile_from_policy(&compiled, &refs).expect("rvm compiles");
     let mut vm = RegoVM::new();
@@ -382,13 +459,33 @@ fn vm_for(files: &[&(String, String)], entries: &[String]) -> RegoVM {
 impl RvmPerTenant {
     /// `files[0]` is the platform package, then one file per tenant, in `domains` order.
     pub fn new(files: &[(String, String)], domains: &[String]) -> RvmPerTenant {
-        let platform = vm_for(&[&files[0]], &["data.platform.encrypt".into(), "data.platform.record_client_ip".into()]);
+        let platform = vm_for(
+            &[&files[0]],
+            &[
+                "data.platform.encrypt".into(),
+                "data.platform.record_client_ip".into(),
+            ],
+        );
         let tenants = domains
             .iter()
             .zip(&files[1..])
-            .map(|(d, f)| (d.clone(), vm_for(&[&files[0], f], &["instantiate", "access", "egress"].map(|r| format!("data.tenants.{}.{r}", package(d))))))
+            .map(|(d, f)| {
+                (
+                    d.clone(),
+                    vm_for(
+                        &[&files[0], f],
+                        &["instantiate", "access", "egress"]
+                            .map(|r| format!("data.tenants.{}.{r}", package(d))),
+                    ),
+                )
+            })
             .collect();
-        RvmPerTenant { tenants, platform, pool: &[], natives: vec![] }
+        RvmPerTenant {
+            tenants,
+            platform,
+            pool: &[],
+            natives: vec![],
+        }
     }
 
     #[inline]

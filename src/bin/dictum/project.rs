@@ -82,7 +82,9 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         }
     }
 }
@@ -92,9 +94,18 @@ pub struct UsageError(pub String);
 
 /// The standard schema extended by the `--schema` file, if any. Schema diagnostics are
 /// added to `sources` and `diags`.
-pub fn load_schema(path: Option<&Path>, sources: &mut Sources, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Result<Schema, UsageError> {
-    let mut schema =
-        Schema::standard().map_err(|d| UsageError(format!("internal error: the standard schema does not load: {}", d.len())))?;
+pub fn load_schema(
+    path: Option<&Path>,
+    sources: &mut Sources,
+    limits: &Limits,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Schema, UsageError> {
+    let mut schema = Schema::standard().map_err(|d| {
+        UsageError(format!(
+            "internal error: the standard schema does not load: {}",
+            d.len()
+        ))
+    })?;
     if let Some(p) = path {
         let text = read_text(p, sources, diags)?;
         if let Some((id, text)) = text {
@@ -105,8 +116,13 @@ pub fn load_schema(path: Option<&Path>, sources: &mut Sources, limits: &Limits, 
 }
 
 /// Read a file as UTF-8. A file that is not UTF-8 is a diagnostic, not a usage error.
-fn read_text(p: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Result<Option<(dictum::source::FileId, String)>, UsageError> {
-    let bytes = std::fs::read(p).map_err(|e| UsageError(format!("cannot read `{}`: {}", p.display(), io_reason(&e))))?;
+fn read_text(
+    p: &Path,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<(dictum::source::FileId, String)>, UsageError> {
+    let bytes = std::fs::read(p)
+        .map_err(|e| UsageError(format!("cannot read `{}`: {}", p.display(), io_reason(&e))))?;
     let name = p.display().to_string();
     match String::from_utf8(bytes) {
         Ok(text) => {
@@ -117,9 +133,13 @@ fn read_text(p: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Re
             let at = e.utf8_error().valid_up_to();
             let id = sources.add(name, String::from_utf8_lossy(e.as_bytes()).into_owned());
             diags.push(
-                Diagnostic::new(Code::FileTooLarge, Span::new(id, at, at + 1), format!("file is not valid UTF-8 (byte {at})"))
-                    .label("invalid byte here")
-                    .help("policy files must be UTF-8 text"),
+                Diagnostic::new(
+                    Code::FileTooLarge,
+                    Span::new(id, at, at + 1),
+                    format!("file is not valid UTF-8 (byte {at})"),
+                )
+                .label("invalid byte here")
+                .help("policy files must be UTF-8 text"),
             );
             Ok(None)
         }
@@ -138,7 +158,8 @@ fn io_reason(e: &std::io::Error) -> String {
 pub fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| UsageError(format!("cannot read `{}`: {}", p.display(), io_reason(&e))))?;
+        let meta = std::fs::metadata(p)
+            .map_err(|e| UsageError(format!("cannot read `{}`: {}", p.display(), io_reason(&e))))?;
         if meta.is_dir() {
             walk(p, &mut out)?;
         } else {
@@ -151,11 +172,29 @@ pub fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| UsageError(format!("cannot read `{}`: {}", dir.display(), io_reason(&e))))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        UsageError(format!(
+            "cannot read `{}`: {}",
+            dir.display(),
+            io_reason(&e)
+        ))
+    })?;
     for entry in entries {
-        let entry = entry.map_err(|e| UsageError(format!("cannot read `{}`: {}", dir.display(), io_reason(&e))))?;
+        let entry = entry.map_err(|e| {
+            UsageError(format!(
+                "cannot read `{}`: {}",
+                dir.display(),
+                io_reason(&e)
+            ))
+        })?;
         let path = entry.path();
-        let ft = entry.file_type().map_err(|e| UsageError(format!("cannot read `{}`: {}", path.display(), io_reason(&e))))?;
+        let ft = entry.file_type().map_err(|e| {
+            UsageError(format!(
+                "cannot read `{}`: {}",
+                path.display(),
+                io_reason(&e)
+            ))
+        })?;
         if ft.is_dir() {
             walk(&path, out)?;
         } else if path.extension().is_some_and(|x| x == "policy") {
@@ -183,7 +222,12 @@ pub fn load_policies(
 }
 
 /// Print diagnostics in the chosen format; returns (errors, warnings).
-pub fn report(sources: &Sources, diags: &[Diagnostic], format: Format, color: bool) -> (usize, usize) {
+pub fn report(
+    sources: &Sources,
+    diags: &[Diagnostic],
+    format: Format,
+    color: bool,
+) -> (usize, usize) {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     for d in diags {
@@ -196,7 +240,11 @@ pub fn report(sources: &Sources, diags: &[Diagnostic], format: Format, color: bo
 }
 
 pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// Check the policies under `paths` against the standard schema extended by `schema`,
@@ -243,7 +291,10 @@ pub fn check_paths(
         Some(p) if errors == 0 => Ok((sources, p)),
         _ => {
             if format == Format::Human {
-                eprintln!("error: {} in the policies; nothing compiled", plural(errors, "error"));
+                eprintln!(
+                    "error: {} in the policies; nothing compiled",
+                    plural(errors, "error")
+                );
             }
             Err(EXIT_FAIL)
         }
@@ -256,7 +307,13 @@ pub fn check_paths(
 pub fn emit(args: std::fmt::Arguments<'_>, newline: bool) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    let r = out.write_fmt(args).and_then(|()| if newline { out.write_all(b"\n") } else { Ok(()) });
+    let r = out.write_fmt(args).and_then(|()| {
+        if newline {
+            out.write_all(b"\n")
+        } else {
+            Ok(())
+        }
+    });
     if let Err(e) = r {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(141);

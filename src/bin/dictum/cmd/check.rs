@@ -17,12 +17,22 @@ pub fn run(args: Args) -> u8 {
     let limits = args.input.limits.limits();
     let mut schema_sources = Sources::new();
     let mut diags = Vec::new();
-    let schema = match project::load_schema(args.input.schema.as_deref(), &mut schema_sources, &limits, &mut diags) {
+    let schema = match project::load_schema(
+        args.input.schema.as_deref(),
+        &mut schema_sources,
+        &limits,
+        &mut diags,
+    ) {
         Ok(s) => s,
         Err(e) => return usage(&e.0),
     };
     if !diags.is_empty() {
-        let (errors, _) = project::report(&schema_sources, &diags, args.format, args.input.color.enabled());
+        let (errors, _) = project::report(
+            &schema_sources,
+            &diags,
+            args.format,
+            args.input.color.enabled(),
+        );
         if errors > 0 {
             if args.format == Format::Human {
                 eprintln!("error: the schema has {}", plural(errors, "error"));
@@ -42,12 +52,22 @@ pub fn run(args: Args) -> u8 {
     let checked = check_some(&sources, &ids, schema, &limits);
     let mut all = load_diags;
     all.extend(checked.diagnostics);
-    let (errors, warnings) = project::report(&sources, &all, args.format, args.input.color.enabled());
+    let (errors, warnings) =
+        project::report(&sources, &all, args.format, args.input.color.enabled());
     if args.format == Format::Human {
         let status = if errors > 0 { "failed" } else { "ok" };
-        eprintln!("checked {}: {status}, {}, {}", plural(n, "file"), plural(errors, "error"), plural(warnings, "warning"));
+        eprintln!(
+            "checked {}: {status}, {}, {}",
+            plural(n, "file"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
     }
-    if errors > 0 { project::EXIT_FAIL } else { project::EXIT_OK }
+    if errors > 0 {
+        project::EXIT_FAIL
+    } else {
+        project::EXIT_OK
+    }
 }
 
 fn usage(msg: &str) -> u8 {

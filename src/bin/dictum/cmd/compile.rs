@@ -17,7 +17,13 @@ pub struct Args {
 
 pub fn run(args: Args) -> u8 {
     let limits = args.input.limits.limits();
-    let (sources, program) = match project::check_paths(&args.input.paths, args.input.schema.as_deref(), &limits, args.format, args.input.color.enabled()) {
+    let (sources, program) = match project::check_paths(
+        &args.input.paths,
+        args.input.schema.as_deref(),
+        &limits,
+        args.format,
+        args.input.color.enabled(),
+    ) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -36,7 +42,11 @@ pub fn run(args: Args) -> u8 {
         }
     };
     if let Err(e) = std::fs::write(&args.output, &bytes) {
-        eprintln!("error: cannot write `{}`: {}", args.output.display(), e.to_string().to_lowercase());
+        eprintln!(
+            "error: cannot write `{}`: {}",
+            args.output.display(),
+            e.to_string().to_lowercase()
+        );
         return project::EXIT_USAGE;
     }
     eprintln!(

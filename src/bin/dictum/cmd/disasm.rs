@@ -14,7 +14,11 @@ pub fn run(args: Args) -> u8 {
     let bytes = match std::fs::read(&args.bundle) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: cannot read `{}`: {}", args.bundle.display(), e.to_string().to_lowercase());
+            eprintln!(
+                "error: cannot read `{}`: {}",
+                args.bundle.display(),
+                e.to_string().to_lowercase()
+            );
             return project::EXIT_USAGE;
         }
     };
@@ -24,7 +28,10 @@ pub fn run(args: Args) -> u8 {
             project::EXIT_OK
         }
         Err(e) => {
-            eprintln!("error: `{}` is not a valid bundle: {e}", args.bundle.display());
+            eprintln!(
+                "error: `{}` is not a valid bundle: {e}",
+                args.bundle.display()
+            );
             project::EXIT_FAIL
         }
     }

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// Policy files or directories to compile first (instead of --bundle)
-    #[arg(value_name = "PATH", required_unless_present = "bundle", conflicts_with = "bundle")]
+    #[arg(
+        value_name = "PATH",
+        required_unless_present = "bundle",
+        conflicts_with = "bundle"
+    )]
     paths: Vec<PathBuf>,
     /// A bundle written by `dictum compile`
     #[arg(long, value_name = "FILE")]
@@ -43,13 +47,22 @@ fn usage(msg: &str) -> u8 {
 
 pub fn run(args: Args) -> u8 {
     let Some(hook) = Hook::from_name(&args.hook) else {
-        return usage(&format!("unknown hook `{}`; the hooks are instantiate, access, egress, encrypt and log", args.hook));
+        return usage(&format!(
+            "unknown hook `{}`; the hooks are instantiate, access, egress, encrypt and log",
+            args.hook
+        ));
     };
     let engine = match &args.bundle {
         Some(path) => {
             let bytes = match std::fs::read(path) {
                 Ok(b) => b,
-                Err(e) => return usage(&format!("cannot read `{}`: {}", path.display(), e.to_string().to_lowercase())),
+                Err(e) => {
+                    return usage(&format!(
+                        "cannot read `{}`: {}",
+                        path.display(),
+                        e.to_string().to_lowercase()
+                    ));
+                }
             };
             match Engine::from_bytes(&bytes) {
                 Ok(e) => e,
@@ -61,7 +74,13 @@ pub fn run(args: Args) -> u8 {
         }
         None => {
             let limits = args.limits.limits();
-            let (sources, program) = match project::check_paths(&args.paths, args.schema.as_deref(), &limits, Format::Human, args.color.enabled()) {
+            let (sources, program) = match project::check_paths(
+                &args.paths,
+                args.schema.as_deref(),
+                &limits,
+                Format::Human,
+                args.color.enabled(),
+            ) {
                 Ok(r) => r,
                 Err(code) => return code,
             };
@@ -84,7 +103,13 @@ pub fn run(args: Args) -> u8 {
     } else {
         match std::fs::read_to_string(&args.request) {
             Ok(s) => s,
-            Err(e) => return usage(&format!("cannot read `{}`: {}", args.request.display(), e.to_string().to_lowercase())),
+            Err(e) => {
+                return usage(&format!(
+                    "cannot read `{}`: {}",
+                    args.request.display(),
+                    e.to_string().to_lowercase()
+                ));
+            }
         }
     };
     let snap = engine.snapshot();
@@ -100,7 +125,10 @@ pub fn run(args: Args) -> u8 {
                     None => format!("request {n}: {e}"),
                 };
                 match args.format {
-                    Format::Json => crate::outln!("{}", json!({"request": n, "error": e.to_string(), "path": e.path})),
+                    Format::Json => crate::outln!(
+                        "{}",
+                        json!({"request": n, "error": e.to_string(), "path": e.path})
+                    ),
                     Format::Human => eprintln!("error: {msg}"),
                 }
                 continue;
@@ -125,22 +153,44 @@ pub fn run(args: Args) -> u8 {
                 if let Some(ex) = &explained {
                     for e in ex {
                         let id = snap.rule(e.rule).map(|r| r.id).unwrap_or_default();
-                        let vals: Vec<String> = e.values.iter().map(|(p, v)| format!("{p} = {v}")).collect();
-                        crate::outln!("  {:<14} {id}{}{}", outcome_word(&e.outcome), if vals.is_empty() { "" } else { "   " }, vals.join(", "));
+                        let vals: Vec<String> =
+                            e.values.iter().map(|(p, v)| format!("{p} = {v}")).collect();
+                        crate::outln!(
+                            "  {:<14} {id}{}{}",
+                            outcome_word(&e.outcome),
+                            if vals.is_empty() { "" } else { "   " },
+                            vals.join(", ")
+                        );
                     }
                 }
             }
         }
     }
-    if failed { project::EXIT_FAIL } else { project::EXIT_OK }
+    if failed {
+        project::EXIT_FAIL
+    } else {
+        project::EXIT_OK
+    }
 }
 
 /// One request per non-empty line when every such line is a JSON object on its own
 /// (JSON lines); otherwise the whole text is one request.
 fn split_requests(text: &str) -> Vec<(Option<usize>, &str)> {
-    let lines: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, l)| (i + 1, l)).collect();
-    let jsonl = lines.len() > 1 && lines.iter().all(|(_, l)| serde_json::from_str::<serde_json::Map<String, Json>>(l).is_ok());
-    if jsonl { lines.into_iter().map(|(i, l)| (Some(i), l)).collect() } else { vec![(None, text)] }
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    let jsonl = lines.len() > 1
+        && lines
+            .iter()
+            .all(|(_, l)| serde_json::from_str::<serde_json::Map<String, Json>>(l).is_ok());
+    if jsonl {
+        lines.into_iter().map(|(i, l)| (Some(i), l)).collect()
+    } else {
+        vec![(None, text)]
+    }
 }
 
 fn outcome_word(o: &RuleOutcome) -> &'static str {
@@ -154,8 +204,15 @@ fn outcome_word(o: &RuleOutcome) -> &'static str {
 
 fn enum_values(snap: &Snapshot, name: &str, mask: u64) -> Vec<String> {
     let s = snap.schema();
-    let values = s.enum_named(name).and_then(|e| s.enum_def(e)).map(|d| d.values.clone()).unwrap_or_default();
-    (0..64).filter(|i| mask & (1u64 << i) != 0).filter_map(|i| values.get(i).cloned()).collect()
+    let values = s
+        .enum_named(name)
+        .and_then(|e| s.enum_def(e))
+        .map(|d| d.values.clone())
+        .unwrap_or_default();
+    (0..64)
+        .filter(|i| mask & (1u64 << i) != 0)
+        .filter_map(|i| values.get(i).cloned())
+        .collect()
 }
 
 fn reason_word(snap: &Snapshot, r: Reason) -> String {
@@ -174,7 +231,11 @@ fn decision_json(snap: &Snapshot, d: &Decision) -> Json {
     let rule = d.rule.and_then(|r| snap.rule(r)).map(|r| {
         json!({"id": r.id, "policy": r.policy, "layer": r.layer.name(), "file": r.file, "line": r.line, "column": r.column})
     });
-    let cipher = d.cipher.and_then(|c| enum_values(snap, dictum::schema::CIPHER_ENUM, 1u64 << c).into_iter().next());
+    let cipher = d.cipher.and_then(|c| {
+        enum_values(snap, dictum::schema::CIPHER_ENUM, 1u64 << c)
+            .into_iter()
+            .next()
+    });
     json!({
         "hook": d.hook.name(),
         "decision": if d.is_allow() { "allow" } else { "deny" },
@@ -198,9 +259,16 @@ fn explain_json(snap: &Snapshot, ex: &[dictum::engine::Explained]) -> Json {
 }
 
 fn decision_text(snap: &Snapshot, d: &Decision) -> String {
-    let at = d.rule.and_then(|r| snap.rule(r)).map(|r| format!("{} ({}:{}:{})", r.id, r.file, r.line, r.column));
+    let at = d
+        .rule
+        .and_then(|r| snap.rule(r))
+        .map(|r| format!("{} ({}:{}:{})", r.id, r.file, r.line, r.column));
     let head = match d.hook {
-        Hook::Encrypt => match d.cipher.and_then(|c| enum_values(snap, dictum::schema::CIPHER_ENUM, 1u64 << c).into_iter().next()) {
+        Hook::Encrypt => match d.cipher.and_then(|c| {
+            enum_values(snap, dictum::schema::CIPHER_ENUM, 1u64 << c)
+                .into_iter()
+                .next()
+        }) {
             Some(c) => format!("use {c}"),
             None => "deny".into(),
         },

@@ -6,11 +6,13 @@ use dictum::source::{Sources, Span};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
-#[command(after_help = "Comments are kept, and a file is only written when its layout changes. \
+#[command(
+    after_help = "Comments are kept, and a file is only written when its layout changes. \
 Every result is checked before it is written: it must parse to the same syntax tree and keep \
 every comment. The layout is described in docs/FORMAT.md.\n\n\
 Exit status: 0 when every file is (or now is) formatted; 1 when a file does not parse, or with \
---check when a file would change; 2 on a usage or I/O error.")]
+--check when a file would change; 2 on a usage or I/O error."
+)]
 pub struct Args {
     /// Policy files or directories (searched recursively for `.policy` files)
     #[arg(required = true, value_name = "PATH")]
@@ -55,13 +57,23 @@ pub fn run(args: Args) -> u8 {
             Outcome::IoError => io_errors += 1,
         }
     }
-    let (verb, change) = if args.check { ("checked", "would change") } else { ("formatted", "changed") };
-    let mut summary = format!("{verb} {}: {changed} {change}, {unchanged} unchanged", plural(files.len(), "file"));
+    let (verb, change) = if args.check {
+        ("checked", "would change")
+    } else {
+        ("formatted", "changed")
+    };
+    let mut summary = format!(
+        "{verb} {}: {changed} {change}, {unchanged} unchanged",
+        plural(files.len(), "file")
+    );
     if failed > 0 {
         summary.push_str(&format!(", {failed} with errors"));
     }
     if io_errors > 0 {
-        summary.push_str(&format!(", {} not read or written", plural(io_errors, "file")));
+        summary.push_str(&format!(
+            ", {} not read or written",
+            plural(io_errors, "file")
+        ));
     }
     eprintln!("{summary}");
     if io_errors > 0 {
@@ -73,7 +85,13 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-fn one(path: &Path, check: bool, limits: &dictum::syntax::Limits, sources: &mut Sources, color: bool) -> Outcome {
+fn one(
+    path: &Path,
+    check: bool,
+    limits: &dictum::syntax::Limits,
+    sources: &mut Sources,
+    color: bool,
+) -> Outcome {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -87,9 +105,13 @@ fn one(path: &Path, check: bool, limits: &dictum::syntax::Limits, sources: &mut 
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let id = sources.add(name, String::from_utf8_lossy(e.as_bytes()).into_owned());
-            let d = Diagnostic::new(Code::FileTooLarge, Span::new(id, at, at + 1), format!("file is not valid UTF-8 (byte {at})"))
-                .label("invalid byte here")
-                .help("policy files must be UTF-8 text");
+            let d = Diagnostic::new(
+                Code::FileTooLarge,
+                Span::new(id, at, at + 1),
+                format!("file is not valid UTF-8 (byte {at})"),
+            )
+            .label("invalid byte here")
+            .help("policy files must be UTF-8 text");
             project::report(sources, &[d], Format::Human, color);
             return Outcome::Failed;
         }
@@ -112,7 +134,11 @@ fn one(path: &Path, check: bool, limits: &dictum::syntax::Limits, sources: &mut 
     match std::fs::write(path, formatted) {
         Ok(()) => Outcome::Changed,
         Err(e) => {
-            eprintln!("error: cannot write `{}`: {}", path.display(), io_reason(&e));
+            eprintln!(
+                "error: cannot write `{}`: {}",
+                path.display(),
+                io_reason(&e)
+            );
             Outcome::IoError
         }
     }

@@ -23,14 +23,20 @@ pub fn run(args: Args) -> u8 {
     let limits = args.limits.limits();
     let mut sources = Sources::new();
     let mut diags = Vec::new();
-    let schema = match project::load_schema(args.schema.as_deref(), &mut sources, &limits, &mut diags) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {}", e.0);
-            return project::EXIT_USAGE;
-        }
-    };
-    let (errors, _) = project::report(&sources, &diags, project::Format::Human, args.color.enabled());
+    let schema =
+        match project::load_schema(args.schema.as_deref(), &mut sources, &limits, &mut diags) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {}", e.0);
+                return project::EXIT_USAGE;
+            }
+        };
+    let (errors, _) = project::report(
+        &sources,
+        &diags,
+        project::Format::Human,
+        args.color.enabled(),
+    );
     if errors > 0 {
         return project::EXIT_FAIL;
     }

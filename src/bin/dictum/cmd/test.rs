@@ -60,7 +60,13 @@ pub fn run(args: Args) -> u8 {
     };
     let limits = args.input.limits.limits();
     // Compile errors are diagnostics, but `dictum test` exits 2 on them: nothing was tested.
-    let (sources, mut program) = match project::check_paths(&args.input.paths, args.input.schema.as_deref(), &limits, DiagFormat::Human, args.input.color.enabled()) {
+    let (sources, mut program) = match project::check_paths(
+        &args.input.paths,
+        args.input.schema.as_deref(),
+        &limits,
+        DiagFormat::Human,
+        args.input.color.enabled(),
+    ) {
         Ok(r) => r,
         Err(_) => return project::EXIT_USAGE,
     };
@@ -82,11 +88,24 @@ pub fn run(args: Args) -> u8 {
     };
     match args.format {
         Format::Human => human(&report, &program, &sources),
-        Format::Json => crate::outln!("{}", json_report(&report, &program, &sources, args.coverage || args.fail_under.is_some())),
+        Format::Json => crate::outln!(
+            "{}",
+            json_report(
+                &report,
+                &program,
+                &sources,
+                args.coverage || args.fail_under.is_some()
+            )
+        ),
         Format::Junit => crate::out!("{}", junit(&report, &program, &sources)),
     }
-    let want_coverage = args.coverage || args.coverage_format.is_some() || args.fail_under.is_some();
-    let mut code = if report.failed() > 0 { project::EXIT_FAIL } else { project::EXIT_OK };
+    let want_coverage =
+        args.coverage || args.coverage_format.is_some() || args.fail_under.is_some();
+    let mut code = if report.failed() > 0 {
+        project::EXIT_FAIL
+    } else {
+        project::EXIT_OK
+    };
     if want_coverage {
         let pct = report.coverage_percent();
         match args.coverage_format {
@@ -124,13 +143,19 @@ fn human(report: &Report, program: &Program, sources: &Sources) {
     let find = tests_by_name(program);
     crate::outln!("\nrunning {}", plural(report.results.len(), "test"));
     for r in &report.results {
-        crate::outln!("test {} ... {}", r.name, if r.passed() { "ok" } else { "FAILED" });
+        crate::outln!(
+            "test {} ... {}",
+            r.name,
+            if r.passed() { "ok" } else { "FAILED" }
+        );
     }
     let failed: Vec<_> = report.results.iter().filter(|r| !r.passed()).collect();
     if !failed.is_empty() {
         crate::outln!("\nfailures:");
         for r in &failed {
-            let at = find(&r.name).map(|t| location(sources, t)).unwrap_or_default();
+            let at = find(&r.name)
+                .map(|t| location(sources, t))
+                .unwrap_or_default();
             crate::outln!("\n---- {} ({} test at {at}) ----", r.name, r.hook);
             for (expected, actual) in &r.failures {
                 crate::outln!("  expected: {expected}");
@@ -200,18 +225,29 @@ fn xml(s: &str) -> String {
 fn junit(report: &Report, program: &Program, sources: &Sources) -> String {
     let find = tests_by_name(program);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!("<testsuites name=\"dictum\" tests=\"{}\" failures=\"{}\">\n", report.results.len(), report.failed()));
+    out.push_str(&format!(
+        "<testsuites name=\"dictum\" tests=\"{}\" failures=\"{}\">\n",
+        report.results.len(),
+        report.failed()
+    ));
     for hook in Hook::ALL {
         let rs: Vec<_> = report.results.iter().filter(|r| r.hook == hook).collect();
         if rs.is_empty() {
             continue;
         }
         let failures = rs.iter().filter(|r| !r.passed()).count();
-        out.push_str(&format!("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">\n", hook.name(), rs.len()));
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">\n",
+            hook.name(),
+            rs.len()
+        ));
         for r in rs {
             let t = find(&r.name);
             let (file, line) = match t {
-                Some(t) if t.origin.is_none() => (sources.name(t.span.file).to_string(), sources.line_col(t.span.file, t.span.start).0),
+                Some(t) if t.origin.is_none() => (
+                    sources.name(t.span.file).to_string(),
+                    sources.line_col(t.span.file, t.span.start).0,
+                ),
                 Some(t) => (t.origin.clone().unwrap_or_default(), 0),
                 None => (String::new(), 0),
             };
@@ -224,10 +260,22 @@ fn junit(report: &Report, program: &Program, sources: &Sources) -> String {
             if r.passed() {
                 out.push_str("/>\n");
             } else {
-                let msg: Vec<String> = r.failures.iter().map(|(e, a)| format!("expected {e}, got {a}")).collect();
-                let mut body: Vec<String> = r.failures.iter().map(|(e, a)| format!("expected: {e}\nactual:   {a}")).collect();
+                let msg: Vec<String> = r
+                    .failures
+                    .iter()
+                    .map(|(e, a)| format!("expected {e}, got {a}"))
+                    .collect();
+                let mut body: Vec<String> = r
+                    .failures
+                    .iter()
+                    .map(|(e, a)| format!("expected: {e}\nactual:   {a}"))
+                    .collect();
                 body.extend(r.explain.iter().cloned());
-                out.push_str(&format!(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n", xml(&msg.join("; ")), xml(&body.join("\n"))));
+                out.push_str(&format!(
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    xml(&msg.join("; ")),
+                    xml(&body.join("\n"))
+                ));
             }
         }
         out.push_str("  </testsuite>\n");
@@ -237,9 +285,16 @@ fn junit(report: &Report, program: &Program, sources: &Sources) -> String {
 }
 
 fn source_line(sources: &Sources, span: Span) -> String {
-    let Some(f) = sources.get(span.file) else { return String::new() };
+    let Some(f) = sources.get(span.file) else {
+        return String::new();
+    };
     let (line, _) = sources.line_col(span.file, span.start);
-    f.text.lines().nth(line.saturating_sub(1)).unwrap_or("").trim().to_string()
+    f.text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 fn coverage_human(report: &Report, sources: &Sources) {
@@ -251,13 +306,22 @@ fn coverage_human(report: &Report, sources: &Sources) {
         report.coverage_percent(),
         report.coverage.len()
     );
-    let gaps: Vec<_> = report.coverage.iter().filter(|r| r.gap().is_some()).collect();
+    let gaps: Vec<_> = report
+        .coverage
+        .iter()
+        .filter(|r| r.gap().is_some())
+        .collect();
     if gaps.is_empty() {
         return;
     }
     crate::outln!("uncovered:");
     for r in gaps {
-        crate::outln!("  {}  {}  {}", r.id, span_text(sources, r.span), r.gap().unwrap_or_default());
+        crate::outln!(
+            "  {}  {}  {}",
+            r.id,
+            span_text(sources, r.span),
+            r.gap().unwrap_or_default()
+        );
         crate::outln!("      {}", source_line(sources, r.span));
         for c in &r.conditions {
             let why = match (c.seen_true, c.seen_false) {
@@ -266,7 +330,11 @@ fn coverage_human(report: &Report, sources: &Sources) {
                 (true, false) => "never false",
                 (true, true) => continue,
             };
-            crate::outln!("      condition `{}` at {}: {why}", sources.snippet(c.span), span_text(sources, c.span));
+            crate::outln!(
+                "      condition `{}` at {}: {why}",
+                sources.snippet(c.span),
+                span_text(sources, c.span)
+            );
         }
     }
 }
@@ -319,7 +387,11 @@ fn case_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Load the JSON case tables into `program.tests`. The format is in docs/TESTING.md.
-fn add_case_tables(paths: &[PathBuf], sources: &Sources, program: &mut Program) -> Result<(), String> {
+fn add_case_tables(
+    paths: &[PathBuf],
+    sources: &Sources,
+    program: &mut Program,
+) -> Result<(), String> {
     let files = case_files(paths);
     if files.is_empty() {
         return Ok(());
@@ -330,33 +402,58 @@ fn add_case_tables(paths: &[PathBuf], sources: &Sources, program: &mut Program) 
     let schema = snap.schema().clone();
     for f in files {
         let name = f.display().to_string();
-        let text = std::fs::read_to_string(&f).map_err(|e| format!("cannot read `{name}`: {}", e.to_string().to_lowercase()))?;
-        let doc: Json = serde_json::from_str(&text).map_err(|e| format!("`{name}`: invalid JSON: {e}"))?;
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| format!("cannot read `{name}`: {}", e.to_string().to_lowercase()))?;
+        let doc: Json =
+            serde_json::from_str(&text).map_err(|e| format!("`{name}`: invalid JSON: {e}"))?;
         let bad = |what: &str| format!("`{name}`: {what}");
-        let hook = doc.get("hook").and_then(Json::as_str).and_then(Hook::from_name).ok_or_else(|| bad("`hook` must name a hook"))?;
+        let hook = doc
+            .get("hook")
+            .and_then(Json::as_str)
+            .and_then(Hook::from_name)
+            .ok_or_else(|| bad("`hook` must name a hook"))?;
         let base: Vec<Option<dictum::value::Value>> = match doc.get("from").and_then(Json::as_str) {
-            Some(fx) => program.fixtures.iter().find(|(n, _)| n == fx).map(|(_, v)| v.clone()).ok_or_else(|| bad(&format!("unknown fixture `{fx}`")))?,
+            Some(fx) => program
+                .fixtures
+                .iter()
+                .find(|(n, _)| n == fx)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| bad(&format!("unknown fixture `{fx}`")))?,
             None => vec![None; schema.attrs.len()],
         };
-        let cases = doc.get("cases").and_then(Json::as_array).ok_or_else(|| bad("`cases` must be an array"))?;
+        let cases = doc
+            .get("cases")
+            .and_then(Json::as_array)
+            .ok_or_else(|| bad("`cases` must be an array"))?;
         for (i, c) in cases.iter().enumerate() {
             let at = format!("{name}#{}", i + 1);
             let bad = |what: String| format!("`{at}`: {what}");
-            let case_name = c.get("name").and_then(Json::as_str).ok_or_else(|| bad("each case needs a `name`".into()))?;
+            let case_name = c
+                .get("name")
+                .and_then(Json::as_str)
+                .ok_or_else(|| bad("each case needs a `name`".into()))?;
             let patch = c.get("request").cloned().unwrap_or_else(|| json!({}));
-            let request = dictum::suite::json_request(&snap, &base, &patch).map_err(|e| bad(e.to_string()))?;
+            let request = dictum::suite::json_request(&snap, &base, &patch)
+                .map_err(|e| bad(e.to_string()))?;
             let mut expect = Vec::new();
             if let Some(o) = c.get("expect").and_then(Json::as_str) {
                 let outcome = match o {
                     "allow" => Outcome::Allow,
                     "deny" => Outcome::Deny,
-                    other => return Err(bad(format!("`expect` is `allow` or `deny`, not `{other}`"))),
+                    other => {
+                        return Err(bad(format!("`expect` is `allow` or `deny`, not `{other}`")));
+                    }
                 };
-                expect.push(Expect::Outcome(outcome, c.get("by").and_then(Json::as_str).map(str::to_string)));
+                expect.push(Expect::Outcome(
+                    outcome,
+                    c.get("by").and_then(Json::as_str).map(str::to_string),
+                ));
             }
-            let enum_index = |e: &str, v: &str| schema.enum_named(e).and_then(|id| schema.enum_value(id, v));
+            let enum_index =
+                |e: &str, v: &str| schema.enum_named(e).and_then(|id| schema.enum_value(id, v));
             if let Some(ci) = c.get("cipher").and_then(Json::as_str) {
-                let i = enum_index(dictum::schema::CIPHER_ENUM, ci).ok_or_else(|| bad(format!("unknown cipher `{ci}`")))?;
+                let i = enum_index(dictum::schema::CIPHER_ENUM, ci)
+                    .ok_or_else(|| bad(format!("unknown cipher `{ci}`")))?;
                 expect.push(Expect::Cipher(i));
             }
             for (key, record) in [("record", true), ("redact", false)] {
@@ -364,16 +461,30 @@ fn add_case_tables(paths: &[PathBuf], sources: &Sources, program: &mut Program) 
                     let mut m = 0u64;
                     for v in list {
                         let f = v.as_str().unwrap_or("");
-                        let i = enum_index(dictum::schema::LOG_FIELD_ENUM, f).ok_or_else(|| bad(format!("unknown log field `{f}`")))?;
+                        let i = enum_index(dictum::schema::LOG_FIELD_ENUM, f)
+                            .ok_or_else(|| bad(format!("unknown log field `{f}`")))?;
                         m |= 1u64 << i;
                     }
-                    expect.push(if record { Expect::Record(m) } else { Expect::Redact(m) });
+                    expect.push(if record {
+                        Expect::Record(m)
+                    } else {
+                        Expect::Redact(m)
+                    });
                 }
             }
             if expect.is_empty() {
-                return Err(bad("a case needs `expect`, `cipher`, `record` or `redact`".into()));
+                return Err(bad(
+                    "a case needs `expect`, `cipher`, `record` or `redact`".into()
+                ));
             }
-            program.tests.push(TestCase { name: case_name.to_string(), hook, request, expect, span: Span::default(), origin: Some(at) });
+            program.tests.push(TestCase {
+                name: case_name.to_string(),
+                hook,
+                request,
+                expect,
+                span: Span::default(),
+                origin: Some(at),
+            });
         }
     }
     Ok(())
