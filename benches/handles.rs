@@ -6,7 +6,9 @@ use crate::workload::{self, Req};
 use dictum::engine::{Attr, Request, Snapshot, Symbol};
 
 pub struct Handles {
-    a: Vec<Attr>,
+    /// One handle per path of `PATHS`, in a fixed-size array so that constant indices
+    /// need no bounds check.
+    a: [Attr; PATHS.len()],
     actions: Vec<(&'static str, Symbol)>,
     kinds: Vec<(&'static str, Symbol)>,
     clearances: Vec<(&'static str, Symbol)>,
@@ -44,7 +46,7 @@ const PATHS: &[&str] = &[
 
 impl Handles {
     pub fn new(s: &Snapshot) -> Handles {
-        let a: Vec<Attr> = PATHS.iter().map(|p| s.attr(p).unwrap()).collect();
+        let a: [Attr; PATHS.len()] = std::array::from_fn(|i| s.attr(PATHS[i]).unwrap());
         let sym = |attr: Attr, names: &[&'static str]| {
             names
                 .iter()
@@ -58,6 +60,11 @@ impl Handles {
             tclearances: sym(a[22], workload::CLEARANCES),
             a,
         }
+    }
+
+    /// The `object.domain` handle.
+    pub fn domain(&self) -> Attr {
+        self.a[17]
     }
 
     pub fn pick(list: &[(&'static str, Symbol)], name: &str) -> Symbol {

@@ -6,43 +6,51 @@ use super::{Decision, FastMap, Loaded, Reason, RuleRef};
 use crate::bundle::{Bundle, RuleOp};
 use crate::check::program::{Outcome, Scope};
 use crate::types::Hook;
-use crate::vm::consts::Scalar;
-use crate::vm::{Env, Slot, Slots, VmError};
-
-/// `Entry::entry` of a rule without a condition.
-const ALWAYS: u32 = u32::MAX;
+use crate::vm::cond::{Cond, Conds};
+use crate::vm::consts::{Scalar, StrSet};
+use crate::vm::{Const, Env, Slot, Slots, VmError};
 
 /// One rule, flattened: everything a decision needs without following policy and body
 /// indices first.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Entry {
+    /// The rule's actions (bit i: value i of the action enum), for permits and forbids.
+    pub actions: u64,
+    /// The condition, resolved for this instance (see `vm::cond`).
+    pub cond: Cond,
+    pub op: RuleOp,
     pub policy: u32,
     pub rule: u32,
     pub body: u32,
-    pub entry: u32,
-    pub actions: u64,
-    pub op: RuleOp,
     pub spec: u8,
-    /// The policy's arguments: a range of `Loaded::args`, so evaluation does not touch the
-    /// policy's metadata.
-    pub args: (u32, u32),
-    /// The condition as one test instruction (and whether it is negated), when it is that
-    /// simple: evaluated without entering the interpreter loop.
-    pub shortcut: Option<(crate::vm::Instr, bool)>,
+}
+
+impl Entry {
+    #[inline]
+    fn rule_ref(&self) -> RuleRef {
+        RuleRef {
+            policy: self.policy,
+            rule: self.rule,
+        }
+    }
 }
 
 /// The rules of one scope, split by what they do, each part in bundle order, all in one
 /// allocation (forbids, then permits, then defaults, then the rest).
 #[derive(Default, Debug)]
 pub(super) struct Rules {
-    entries: Vec<Entry>,
+    entries: Box<[Entry]>,
     /// Where the permits, defaults and the rest start.
-    bounds: [usize; 3],
-    /// The four parts while the index is being built.
-    pending: [Vec<Entry>; 4],
+    bounds: [u32; 3],
 }
 
-impl Rules {
+/// [`Rules`] while the index is being built: the four parts apart.
+#[derive(Default, Debug)]
+struct RulesBuilder {
+    parts: [Vec<Entry>; 4],
+}
+
+impl RulesBuilder {
     fn push(&mut self, e: Entry) {
         let part = match e.op {
             RuleOp::Forbid => 0,
@@ -50,37 +58,52 @@ impl Rules {
             RuleOp::Default(_) => 2,
             _ => 3,
         };
-        if let Some(p) = self.pending.get_mut(part) {
+        if let Some(p) = self.parts.get_mut(part) {
             p.push(e);
         }
     }
 
     /// Lay the parts end to end.
-    fn seal(&mut self) {
-        let [f, p, d, o] = std::mem::take(&mut self.pending);
-        self.bounds = [f.len(), f.len() + p.len(), f.len() + p.len() + d.len()];
-        self.entries = [f, p, d, o].concat();
+    fn seal(self) -> Rules {
+        let [f, p, d, o] = self.parts;
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let bounds = [
+            at(f.len()),
+            at(f.len() + p.len()),
+            at(f.len() + p.len() + d.len()),
+        ];
+        Rules {
+            entries: [f, p, d, o].concat().into_boxed_slice(),
+            bounds,
+        }
+    }
+}
+
+impl Rules {
+    #[inline]
+    fn part(&self, from: u32, to: u32) -> &[Entry] {
+        self.entries.get(from as usize..to as usize).unwrap_or(&[])
     }
 
-    fn part(&self, from: usize, to: usize) -> &[Entry] {
-        self.entries.get(from..to).unwrap_or(&[])
-    }
-
+    #[inline]
     pub fn forbid(&self) -> &[Entry] {
         self.part(0, self.bounds[0])
     }
 
+    #[inline]
     pub fn permit(&self) -> &[Entry] {
         self.part(self.bounds[0], self.bounds[1])
     }
 
+    #[inline]
     pub fn defaults(&self) -> &[Entry] {
         self.part(self.bounds[1], self.bounds[2])
     }
 
     /// Encrypt and log rules.
+    #[inline]
     pub fn other(&self) -> &[Entry] {
-        self.part(self.bounds[2], self.entries.len())
+        self.entries.get(self.bounds[2] as usize..).unwrap_or(&[])
     }
 
     fn is_empty(&self) -> bool {
@@ -88,6 +111,7 @@ impl Rules {
     }
 }
 
+/// The rules of one domain at one hook.
 #[derive(Default, Debug)]
 pub(super) struct DomainRules {
     pub domain: Rules,
@@ -96,89 +120,148 @@ pub(super) struct DomainRules {
     pub users: FastMap<Rules>,
 }
 
+#[derive(Default, Debug)]
+struct DomainRulesBuilder {
+    domain: RulesBuilder,
+    narrow: Vec<(Scope, RulesBuilder)>,
+    users: FastMap<RulesBuilder>,
+}
+
 /// The rule sets of one request at one hook, found once per decision.
 pub(super) struct Sets<'s> {
-    platform: Option<&'s Rules>,
+    platform: &'s Rules,
     domain: Option<&'s DomainRules>,
     user: Option<&'s Rules>,
 }
 
+/// The rules of one hook: the platform's, and each domain's by its number in
+/// [`Index::domains`].
 #[derive(Default, Debug)]
 pub(super) struct HookIndex {
     pub platform: Rules,
-    pub domains: FastMap<DomainRules>,
+    pub domains: Vec<DomainRules>,
+    /// Some domain has rules at this hook: otherwise the domain is not looked up.
+    pub any_domain: bool,
 }
 
-/// Build the per-hook indices from a (verified) bundle.
-pub(super) fn build_index(bundle: &Bundle) -> ([HookIndex; 5], Vec<u32>) {
-    let mut index: [HookIndex; 5] = Default::default();
-    let mut arena: Vec<u32> = Vec::new();
+/// What the decision path looks rules up in.
+#[derive(Default, Debug)]
+pub(super) struct Index {
+    /// Every domain any policy is scoped to, numbered by sorted order: one lookup per
+    /// decision finds the domain's rules at every hook.
+    pub domains: StrSet,
+    pub hooks: [HookIndex; 5],
+    /// Every policy's argument constants, end to end (`Cond::Code` ranges into it).
+    pub args: Vec<u32>,
+    /// What the conditions resolved at load time share (`vm::cond`).
+    pub conds: Conds,
+}
+
+/// Build the per-hook indices from a (verified) bundle and its runtime constants.
+pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
+    let domains = StrSet::new(
+        bundle
+            .policies
+            .iter()
+            .filter_map(|p| p.scope.domain.as_deref()),
+    );
+    let mut platform: [RulesBuilder; 5] = Default::default();
+    let mut per_domain: [Vec<DomainRulesBuilder>; 5] = Default::default();
+    for v in &mut per_domain {
+        v.resize_with(domains.len(), Default::default);
+    }
+    let mut args_arena: Vec<u32> = Vec::new();
+    let mut conds = Conds::default();
     for (pi, p) in bundle.policies.iter().enumerate() {
-        let start = u32::try_from(arena.len()).unwrap_or(u32::MAX);
-        arena.extend_from_slice(&p.args);
-        let args = (start, u32::try_from(arena.len()).unwrap_or(u32::MAX));
-        let (Ok(policy), Some(hi), Some(body)) = (
-            u32::try_from(pi),
-            index.get_mut(p.hook.index()),
-            bundle.bodies.get(p.body as usize),
-        ) else {
+        let start = u32::try_from(args_arena.len()).unwrap_or(u32::MAX);
+        args_arena.extend_from_slice(&p.args);
+        let args = (start, u32::try_from(args_arena.len()).unwrap_or(u32::MAX));
+        let (Ok(policy), Some(body)) = (u32::try_from(pi), bundle.bodies.get(p.body as usize))
+        else {
             continue;
         };
+        let h = p.hook.index();
+        let target = match &p.scope.domain {
+            None => platform.get_mut(h),
+            Some(d) => {
+                let dr = domains
+                    .position(d)
+                    .and_then(|i| per_domain.get_mut(h)?.get_mut(i as usize));
+                match (dr, &p.scope.user) {
+                    (None, _) => None,
+                    (Some(dr), Some(u)) => Some(dr.users.entry(u.as_str().into()).or_default()),
+                    (Some(dr), None) if p.scope.class.is_some() || p.scope.tag.is_some() => {
+                        dr.narrow.push((p.scope.clone(), RulesBuilder::default()));
+                        dr.narrow.last_mut().map(|(_, r)| r)
+                    }
+                    (Some(dr), None) => Some(&mut dr.domain),
+                }
+            }
+        };
+        let Some(target) = target else { continue };
         let spec = p.scope.specificity();
-        let mut rules = Rules::default();
         for (ri, r) in body.rules.iter().enumerate() {
-            rules.push(Entry {
-                args,
-                shortcut: r.entry.and_then(|at| crate::vm::shortcut(&body.code, at)),
+            let cond = match r.entry {
+                None => Cond::Always,
+                Some(entry) => {
+                    conds
+                        .resolve(&body.code, entry, &p.args, consts)
+                        .unwrap_or(Cond::Code {
+                            body: p.body,
+                            entry,
+                            args,
+                        })
+                }
+            };
+            target.push(Entry {
+                cond,
                 policy,
                 rule: u32::try_from(ri).unwrap_or(u32::MAX),
                 body: p.body,
-                entry: r.entry.unwrap_or(ALWAYS),
                 actions: r.actions,
                 op: r.op,
                 spec,
             });
         }
-        let target = match &p.scope.domain {
-            None => &mut hi.platform,
-            Some(d) => {
-                let dr = hi.domains.entry(d.as_str().into()).or_default();
-                match (
-                    &p.scope.user,
-                    p.scope.class.is_some() || p.scope.tag.is_some(),
-                ) {
-                    (Some(u), _) => dr.users.entry(u.as_str().into()).or_default(),
-                    (None, true) => {
-                        dr.narrow.push((p.scope.clone(), Rules::default()));
-                        match dr.narrow.last_mut() {
-                            Some((_, r)) => r,
-                            None => continue,
-                        }
-                    }
-                    (None, false) => &mut dr.domain,
-                }
-            }
-        };
-        for list in std::mem::take(&mut rules.pending) {
-            for e in list {
-                target.push(e);
-            }
-        }
     }
-    for hi in &mut index {
-        hi.platform.seal();
-        for dr in hi.domains.values_mut() {
-            dr.domain.seal();
-            dr.narrow.iter_mut().for_each(|(_, r)| r.seal());
-            dr.users.values_mut().for_each(Rules::seal);
-            // Narrow scopes are checked in bundle order, which `push` kept; drop empty ones.
-            dr.narrow.retain(|(_, r)| !r.is_empty());
+    let mut built = platform.into_iter().zip(per_domain);
+    let hooks = std::array::from_fn(|_| {
+        let (platform, per_domain) = built.next().unwrap_or_default();
+        let platform = platform.seal();
+        let domains: Vec<DomainRules> = per_domain
+            .into_iter()
+            .map(|dr| DomainRules {
+                domain: dr.domain.seal(),
+                // Narrow scopes are checked in bundle order, which `push` kept; drop empty
+                // ones.
+                narrow: dr
+                    .narrow
+                    .into_iter()
+                    .map(|(s, r)| (s, r.seal()))
+                    .filter(|(_, r)| !r.is_empty())
+                    .collect(),
+                users: dr.users.into_iter().map(|(u, r)| (u, r.seal())).collect(),
+            })
+            .collect();
+        let any_domain = domains
+            .iter()
+            .any(|d| !d.domain.is_empty() || !d.narrow.is_empty() || !d.users.is_empty());
+        HookIndex {
+            platform,
+            domains,
+            any_domain,
         }
+    });
+    Index {
+        domains,
+        hooks,
+        args: args_arena,
+        conds,
     }
-    (index, arena)
 }
 
 impl Loaded {
+    #[inline]
     fn text<'s>(&self, slot: Option<u32>, slots: Slots<'s>) -> Option<&'s str> {
         match slot.and_then(|s| slots.get(s as usize)) {
             Some(Slot::Scalar(Scalar::Str(s))) => Some(s),
@@ -188,52 +271,65 @@ impl Loaded {
 
     /// The rule sets that apply to this request at this hook: the platform's, and the
     /// domain's and owner's found by one hash lookup each.
-    pub(super) fn sets<'s>(&'s self, hook: Hook, slots: Slots<'s>) -> Sets<'s> {
-        let hi = self.index.get(hook.index());
-        let dr = hi.and_then(|hi| {
-            self.text(self.slot_domain, slots)
-                .and_then(|d| hi.domains.get(d))
-        });
+    #[inline]
+    pub(super) fn sets<'s>(&'s self, hi: &'s HookIndex, slots: Slots<'s>) -> Sets<'s> {
+        let dr = Some(hi)
+            .filter(|hi| hi.any_domain)
+            .and_then(|_| self.text(self.slot_domain, slots))
+            .and_then(|d| self.index.domains.position(d))
+            .and_then(|i| hi.domains.get(i as usize));
         // Most domains have no user policies: skip that lookup then.
         let user = dr.filter(|dr| !dr.users.is_empty()).and_then(|dr| {
             self.text(self.slot_owner, slots)
                 .and_then(|u| dr.users.get(u))
         });
         Sets {
-            platform: hi.map(|hi| &hi.platform),
+            platform: &hi.platform,
             domain: dr,
             user,
         }
     }
 
     /// Call `f` on each applicable rule set in bundle order (platform, domain, matching
-    /// class and tag scopes, the object owner's) until it returns `true`.
+    /// class and tag scopes, the object owner's) until it returns `Some`.
     #[inline]
-    pub(super) fn each_set<'s>(
+    fn find_in<'s, T>(
         &self,
         sets: &Sets<'s>,
         slots: Slots<'_>,
-        mut f: impl FnMut(&'s Rules) -> Result<bool, VmError>,
-    ) -> Result<bool, VmError> {
-        if let Some(p) = sets.platform
-            && f(p)?
-        {
-            return Ok(true);
+        mut f: impl FnMut(&'s Rules) -> Result<Option<T>, VmError>,
+    ) -> Result<Option<T>, VmError> {
+        if let Some(hit) = f(sets.platform)? {
+            return Ok(Some(hit));
         }
         if let Some(dr) = sets.domain {
-            if f(&dr.domain)? {
-                return Ok(true);
+            if let Some(hit) = f(&dr.domain)? {
+                return Ok(Some(hit));
             }
             for (scope, rules) in &dr.narrow {
-                if self.narrow_applies(scope, slots) && f(rules)? {
-                    return Ok(true);
+                if self.narrow_applies(scope, slots)
+                    && let Some(hit) = f(rules)?
+                {
+                    return Ok(Some(hit));
                 }
             }
         }
         match sets.user {
             Some(u) => f(u),
-            None => Ok(false),
+            None => Ok(None),
         }
+    }
+
+    /// Call `f` on each applicable rule set in bundle order.
+    #[inline]
+    pub(super) fn each_set<'s>(
+        &self,
+        sets: &Sets<'s>,
+        slots: Slots<'_>,
+        mut f: impl FnMut(&'s Rules) -> Result<(), VmError>,
+    ) -> Result<(), VmError> {
+        self.find_in(sets, slots, |rs| f(rs).map(|()| None::<()>))
+            .map(|_| ())
     }
 
     /// Whether a class or tag scope applies (domain and user were matched by the index).
@@ -257,6 +353,7 @@ impl Loaded {
         true
     }
 
+    #[inline]
     pub(super) fn action_bit(&self, slots: Slots<'_>) -> u64 {
         match self.slot_action.and_then(|s| slots.get(s as usize)) {
             Some(Slot::Scalar(Scalar::Num(n))) if (0..64).contains(n) => 1u64 << n,
@@ -264,177 +361,217 @@ impl Loaded {
         }
     }
 
-    /// Whether a rule's condition holds.
+    /// What a condition reads, for this request.
     #[inline]
-    pub(super) fn holds(&self, e: &Entry, slots: Slots<'_>) -> Result<bool, VmError> {
-        if e.entry == ALWAYS {
-            return Ok(true);
-        }
-        let args = self
-            .args
-            .get(e.args.0 as usize..e.args.1 as usize)
-            .ok_or(VmError::Malformed)?;
-        let env = Env {
+    pub(super) fn env<'s>(&'s self, slots: Slots<'s>) -> Env<'s> {
+        Env {
             slots,
             consts: &self.consts,
-            args,
+            args: &[],
             regexes: &self.regexes,
-        };
-        if let Some((instr, negate)) = &e.shortcut {
-            return crate::vm::eval_shortcut(instr, *negate, &env);
         }
+    }
+
+    /// Whether a rule's condition holds.
+    #[inline]
+    pub(super) fn holds(&self, e: &Entry, env: &Env<'_>) -> Result<bool, VmError> {
+        match e.cond.eval_direct(env, &self.index.conds.generic) {
+            Some(r) => r,
+            None => self.run_code(e, env),
+        }
+    }
+
+    /// A condition the interpreter runs.
+    #[cold]
+    fn run_code(&self, e: &Entry, env: &Env<'_>) -> Result<bool, VmError> {
+        let Cond::Code { body, entry, args } = e.cond else {
+            return Err(VmError::Malformed);
+        };
+        let env = Env {
+            args: self
+                .index
+                .args
+                .get(args.0 as usize..args.1 as usize)
+                .ok_or(VmError::Malformed)?,
+            ..*env
+        };
         let body = self
             .bundle
             .bodies
-            .get(e.body as usize)
+            .get(body as usize)
             .ok_or(VmError::Malformed)?;
-        crate::vm::eval(&body.code, e.entry, body.max_stack, &env)
+        crate::vm::eval(&body.code, entry, body.max_stack, &env)
     }
 
     pub(super) fn decide_inner(&self, hook: Hook, slots: Slots<'_>) -> Result<Decision, VmError> {
-        let mut d = Decision::deny(hook, Reason::NoDefault);
-        let at = |e: &Entry| {
-            Some(RuleRef {
-                policy: e.policy,
-                rule: e.rule,
+        let hi = self
+            .index
+            .hooks
+            .get(hook.index())
+            .ok_or(VmError::Malformed)?;
+        let sets = self.sets(hi, slots);
+        let env = self.env(slots);
+        match hook {
+            Hook::Instantiate | Hook::Access | Hook::Egress => self.authorize(hook, &sets, &env),
+            Hook::Encrypt => self.encrypt(&sets, &env),
+            Hook::Log => self.log(&sets, &env),
+        }
+    }
+
+    /// Allow or deny: 1. any matching forbid denies; 2. otherwise any matching permit
+    /// allows; 3. otherwise the most specific default decides, deny winning a tie.
+    fn authorize(&self, hook: Hook, sets: &Sets<'_>, env: &Env<'_>) -> Result<Decision, VmError> {
+        let slots = env.slots;
+        let action = self.action_bit(slots);
+        let first = |list: fn(&Rules) -> &[Entry]| {
+            self.find_in(sets, slots, |rs| {
+                for e in list(rs) {
+                    if e.actions & action != 0 && self.holds(e, env)? {
+                        return Ok(Some(e));
+                    }
+                }
+                Ok(None)
             })
         };
-        let sets = self.sets(hook, slots);
-        match hook {
-            Hook::Instantiate | Hook::Access | Hook::Egress => {
-                let action = self.action_bit(slots);
-                // 1. Any matching forbid denies; 2. otherwise any matching permit allows.
-                for (list, outcome) in [(0, Outcome::Deny), (1, Outcome::Allow)] {
-                    let mut hit: Option<&Entry> = None;
-                    self.each_set(&sets, slots, |rs| {
-                        for e in if list == 0 { rs.forbid() } else { rs.permit() } {
-                            if e.actions & action != 0 && self.holds(e, slots)? {
-                                hit = Some(e);
-                                return Ok(true);
-                            }
-                        }
-                        Ok(false)
-                    })?;
-                    if let Some(e) = hit {
-                        d.outcome = outcome;
-                        d.reason = Reason::Rule;
-                        d.rule = at(e);
-                        return Ok(d);
-                    }
-                }
-                // 3. The most specific default; deny wins a tie.
-                let mut best: Option<(u8, Outcome, &Entry)> = None;
-                self.each_set(&sets, slots, |rs| {
-                    for e in rs.defaults() {
-                        let RuleOp::Default(o) = e.op else { continue };
-                        let better = match best {
-                            None => true,
-                            Some((s, bo, _)) => {
-                                e.spec > s
-                                    || (e.spec == s && o == Outcome::Deny && bo == Outcome::Allow)
-                            }
-                        };
-                        if better {
-                            best = Some((e.spec, o, e));
-                        }
-                    }
-                    Ok(false)
-                })?;
-                if let Some((_, o, e)) = best {
-                    d.outcome = o;
-                    d.reason = Reason::Default;
-                    d.rule = at(e);
-                }
-                Ok(d)
-            }
-            Hook::Encrypt => {
-                let mut forbidden = 0u64;
-                self.each_set(&sets, slots, |rs| {
-                    for e in rs.other() {
-                        if let RuleOp::ForbidCiphers(m) = e.op
-                            && m & !forbidden != 0
-                            && self.holds(e, slots)?
-                        {
-                            forbidden |= m;
-                        }
-                    }
-                    Ok(false)
-                })?;
-                // Any allowed `use` beats any default; then the more specific; then the earlier.
-                let mut chosen: Option<(u8, u32, &Entry, bool)> = None;
-                self.each_set(&sets, slots, |rs| {
-                    for e in rs.other() {
-                        let (cipher, is_default) = match e.op {
-                            RuleOp::Use(c) => (c, false),
-                            RuleOp::DefaultCipher(c) => (c, true),
-                            _ => continue,
-                        };
-                        if cipher >= 64 || forbidden & (1u64 << cipher) != 0 {
-                            continue;
-                        }
-                        let better = match chosen {
-                            None => true,
-                            Some((s, _, _, dflt)) => {
-                                (dflt && !is_default) || (dflt == is_default && e.spec > s)
-                            }
-                        };
-                        if better && self.holds(e, slots)? {
-                            chosen = Some((e.spec, cipher, e, is_default));
-                        }
-                    }
-                    Ok(false)
-                })?;
-                match chosen {
-                    Some((_, c, e, is_default)) => {
-                        d.outcome = Outcome::Allow;
-                        d.reason = if is_default {
-                            Reason::Default
-                        } else {
-                            Reason::Rule
-                        };
-                        d.cipher = Some(c);
-                        d.rule = at(e);
-                    }
-                    None => d.reason = Reason::NoCipher,
-                }
-                Ok(d)
-            }
-            Hook::Log => {
-                let (mut record, mut redact) = (0u64, 0u64);
-                self.each_set(&sets, slots, |rs| {
-                    for e in rs.other() {
-                        match e.op {
-                            RuleOp::Record(m) if m & !record != 0 && self.holds(e, slots)? => {
-                                record |= m
-                            }
-                            RuleOp::Redact(m) if m & !redact != 0 && self.holds(e, slots)? => {
-                                redact |= m
-                            }
-                            _ => {}
-                        }
-                    }
-                    Ok(false)
-                })?;
-                d.outcome = Outcome::Allow;
-                d.reason = Reason::Rule;
-                d.record = record & !redact;
-                d.redact = redact;
-                Ok(d)
-            }
+        let mut d = Decision::deny(hook, Reason::NoDefault);
+        if let Some(e) = first(Rules::forbid)? {
+            d.reason = Reason::Rule;
+            d.rule = Some(e.rule_ref());
+            return Ok(d);
         }
+        if let Some(e) = first(Rules::permit)? {
+            d.outcome = Outcome::Allow;
+            d.reason = Reason::Rule;
+            d.rule = Some(e.rule_ref());
+            return Ok(d);
+        }
+        let mut best: Option<(u8, Outcome, &Entry)> = None;
+        self.each_set(sets, slots, |rs| {
+            for e in rs.defaults() {
+                let RuleOp::Default(o) = e.op else { continue };
+                let better = match best {
+                    None => true,
+                    Some((s, bo, _)) => {
+                        e.spec > s || (e.spec == s && o == Outcome::Deny && bo == Outcome::Allow)
+                    }
+                };
+                if better {
+                    best = Some((e.spec, o, e));
+                }
+            }
+            Ok(())
+        })?;
+        if let Some((_, o, e)) = best {
+            d.outcome = o;
+            d.reason = Reason::Default;
+            d.rule = Some(e.rule_ref());
+        }
+        Ok(d)
+    }
+
+    /// The cipher: the forbidden ciphers first, then any allowed `use` beats any default;
+    /// then the more specific; then the earlier.
+    fn encrypt(&self, sets: &Sets<'_>, env: &Env<'_>) -> Result<Decision, VmError> {
+        let slots = env.slots;
+        let mut forbidden = 0u64;
+        self.each_set(sets, slots, |rs| {
+            for e in rs.other() {
+                if let RuleOp::ForbidCiphers(m) = e.op
+                    && m & !forbidden != 0
+                    && self.holds(e, env)?
+                {
+                    forbidden |= m;
+                }
+            }
+            Ok(())
+        })?;
+        let mut chosen: Option<(u8, u32, &Entry, bool)> = None;
+        self.each_set(sets, slots, |rs| {
+            for e in rs.other() {
+                let (cipher, is_default) = match e.op {
+                    RuleOp::Use(c) => (c, false),
+                    RuleOp::DefaultCipher(c) => (c, true),
+                    _ => continue,
+                };
+                if cipher >= 64 || forbidden & (1u64 << cipher) != 0 {
+                    continue;
+                }
+                let better = match chosen {
+                    None => true,
+                    Some((s, _, _, dflt)) => {
+                        (dflt && !is_default) || (dflt == is_default && e.spec > s)
+                    }
+                };
+                if better && self.holds(e, env)? {
+                    chosen = Some((e.spec, cipher, e, is_default));
+                }
+            }
+            Ok(())
+        })?;
+        let mut d = Decision::deny(Hook::Encrypt, Reason::NoCipher);
+        if let Some((_, c, e, is_default)) = chosen {
+            d.outcome = Outcome::Allow;
+            d.reason = if is_default {
+                Reason::Default
+            } else {
+                Reason::Rule
+            };
+            d.cipher = Some(c);
+            d.rule = Some(e.rule_ref());
+        }
+        Ok(d)
+    }
+
+    /// The fields recorded and redacted: the union of every matching rule's.
+    fn log(&self, sets: &Sets<'_>, env: &Env<'_>) -> Result<Decision, VmError> {
+        let (mut record, mut redact) = (0u64, 0u64);
+        self.each_set(sets, env.slots, |rs| {
+            for e in rs.other() {
+                match e.op {
+                    RuleOp::Record(m) if m & !record != 0 && self.holds(e, env)? => record |= m,
+                    RuleOp::Redact(m) if m & !redact != 0 && self.holds(e, env)? => redact |= m,
+                    _ => {}
+                }
+            }
+            Ok(())
+        })?;
+        let mut d = Decision::deny(Hook::Log, Reason::Rule);
+        d.outcome = Outcome::Allow;
+        d.record = record & !redact;
+        d.redact = redact;
+        Ok(d)
     }
 
     /// Every applicable rule in bundle order (policy, then rule), for explanations.
     pub(super) fn applicable_entries(&self, hook: Hook, slots: Slots<'_>) -> Vec<Entry> {
         let mut all: Vec<Entry> = Vec::new();
-        let sets = self.sets(hook, slots);
+        let Some(hi) = self.index.hooks.get(hook.index()) else {
+            return all;
+        };
+        let sets = self.sets(hi, slots);
         let _ = self.each_set(&sets, slots, |rs| {
             for list in [rs.forbid(), rs.permit(), rs.defaults(), rs.other()] {
                 all.extend(list.iter().copied());
             }
-            Ok(false)
+            Ok(())
         });
         all.sort_by_key(|e| (e.policy, e.rule));
         all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_stay_small() {
+        // A decision walks entries in sequence; their size is what it reads from memory.
+        assert_eq!(std::mem::size_of::<crate::vm::cond::Check>(), 24);
+        assert!(
+            std::mem::size_of::<Entry>() <= 96,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
     }
 }

@@ -160,9 +160,7 @@ pub struct Loaded {
     bundle: Bundle,
     consts: Vec<Const>,
     regexes: Vec<regex::Regex>,
-    index: [decide::HookIndex; 5],
-    /// Every policy's argument constants, end to end (`Entry::args` ranges into it).
-    args: Vec<u32>,
+    index: decide::Index,
     /// Required attributes per hook, as presence bitsets.
     required: [[u64; MAX_ATTRS / 64]; 5],
     schema_fp: u64,
@@ -401,7 +399,7 @@ impl Loaded {
     /// Verify a bundle and build its runtime structures.
     pub fn new(bundle: Bundle) -> Result<Loaded, BundleError> {
         bundle.verify()?;
-        let consts = bundle.consts.iter().map(build_const).collect();
+        let consts: Vec<Const> = bundle.consts.iter().map(build_const).collect();
         let regexes = bundle
             .regexes
             .iter()
@@ -414,7 +412,7 @@ impl Loaded {
             .collect::<Result<Vec<_>, _>>()?;
         let schema = &bundle.schema;
         let slot = |e: &str, a: &str| schema.attr_named(e, a).map(|id| id.0);
-        let (index, args) = decide::build_index(&bundle);
+        let index = decide::build_index(&bundle, &consts);
         // Required: the non-optional attributes the hook's policies read.
         let mut required = [[0u64; MAX_ATTRS / 64]; 5];
         for (h, ids) in bundle.reads.iter().enumerate() {
@@ -443,7 +441,6 @@ impl Loaded {
             consts,
             regexes,
             index,
-            args,
             required,
             bundle,
         })
@@ -477,7 +474,11 @@ impl Loaded {
                 path: path.into(),
                 message: "no such attribute".into(),
             })?;
-        Ok(Attr { id, kind })
+        Ok(Attr {
+            id,
+            kind,
+            schema_fp: self.schema_fp,
+        })
     }
 
     /// Resolve an enum value, lattice level or weekday name for an attribute.
@@ -633,7 +634,7 @@ impl Loaded {
                 let outcome = if !applies {
                     RuleOutcome::NotApplicable
                 } else {
-                    match self.holds(&e, slots) {
+                    match self.holds(&e, &self.env(slots)) {
                         Ok(true) => RuleOutcome::Matched,
                         Ok(false) => RuleOutcome::NotMatched,
                         Err(_) => RuleOutcome::Error,

@@ -28,6 +28,8 @@ impl std::fmt::Display for RequestError {
 
 impl std::error::Error for RequestError {}
 
+#[cold]
+#[inline(never)]
 fn rerr<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, RequestError> {
     Err(RequestError {
         path: path.into(),
@@ -40,6 +42,9 @@ fn rerr<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Req
 pub struct Attr {
     pub(crate) id: AttrId,
     pub(crate) kind: Kind,
+    /// Fingerprint of the schema the handle was resolved in: a setter checks it with one
+    /// comparison instead of looking the attribute up again.
+    pub(crate) schema_fp: u64,
 }
 
 impl Attr {
@@ -149,22 +154,26 @@ impl<'a> Request<'a> {
     #[inline]
     fn put(&mut self, a: Attr, want: Kind, slot: Slot<'a>, what: &str) -> Result<(), RequestError> {
         let i = a.id.0 as usize;
-        // One comparison checks both that the handle is of this schema's shape and that the
-        // value has the attribute's type.
-        if a.kind != want || self.kinds.get(i) != Some(&want) {
+        // The handle was resolved in this schema (so `a.kind` is the attribute's kind), and
+        // the value has that kind.
+        if a.kind != want || a.schema_fp != self.schema_fp {
             return Err(self.wrong(a, what));
         }
-        if let (Some(s), Some(w)) = (self.slots.get_mut(i), self.present.get_mut(i / 64)) {
-            *s = slot;
-            *w |= 1u64 << (i % 64);
+        match (self.slots.get_mut(i), self.present.get_mut(i / 64)) {
+            (Some(s), Some(w)) => {
+                *s = slot;
+                *w |= 1u64 << (i % 64);
+                Ok(())
+            }
+            _ => Err(self.wrong(a, what)),
         }
-        Ok(())
     }
 
     #[cold]
+    #[inline(never)]
     fn wrong(&self, a: Attr, what: &str) -> RequestError {
         let i = a.id.0 as usize;
-        if self.kinds.get(i) != Some(&a.kind) {
+        if a.schema_fp != self.schema_fp || self.kinds.get(i) != Some(&a.kind) {
             RequestError {
                 path: format!("attribute #{i}"),
                 message: "this attribute handle belongs to another schema".into(),
@@ -249,18 +258,9 @@ impl<'a> Request<'a> {
     /// An enum value, lattice level or weekday resolved by `Engine::symbol`.
     #[inline]
     pub fn set_symbol(&mut self, a: Attr, s: Symbol) -> Result<(), RequestError> {
-        if s.attr != a.id {
-            return rerr(
-                format!("attribute #{}", a.id.0),
-                "this symbol was resolved for another attribute",
-            );
+        if s.attr != a.id || !matches!(a.kind, Kind::Symbol(_)) {
+            return Err(symbol_error(a, s));
         }
-        let Kind::Symbol(_) = a.kind else {
-            return rerr(
-                format!("attribute #{}", a.id.0),
-                "not an enum, lattice or weekday attribute",
-            );
-        };
         self.put(
             a,
             a.kind,
@@ -339,14 +339,34 @@ impl<'a> Request<'a> {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn symbol_error(a: Attr, s: Symbol) -> RequestError {
+    RequestError {
+        path: format!("attribute #{}", a.id.0),
+        message: if s.attr != a.id {
+            "this symbol was resolved for another attribute".into()
+        } else {
+            "not an enum, lattice or weekday attribute".into()
+        },
+    }
+}
+
+#[inline]
 fn check_len(a: Attr, n: usize) -> Result<(), RequestError> {
     if n > MAX_REQUEST_SET as usize {
-        return rerr(
-            format!("attribute #{}", a.id.0),
-            format!("a set in a request has at most {MAX_REQUEST_SET} elements, found {n}"),
-        );
+        return Err(too_many(a, n));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn too_many(a: Attr, n: usize) -> RequestError {
+    RequestError {
+        path: format!("attribute #{}", a.id.0),
+        message: format!("a set in a request has at most {MAX_REQUEST_SET} elements, found {n}"),
+    }
 }
 
 /// One owned attribute value.

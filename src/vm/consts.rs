@@ -30,28 +30,69 @@ pub fn hash_str(s: &str) -> u64 {
     hash_bytes(s.as_bytes())
 }
 
-/// [`hash_str`] over bytes.
+/// [`hash_str`] over bytes. Reads whole words only: a tail shorter than eight bytes is read
+/// as an overlapping word (or two half words), never byte by byte.
 pub fn hash_bytes(s: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h: u64 = s.len() as u64;
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        for (d, s) in w.iter_mut().zip(rest) {
-            *d = *s;
+    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let word8 =
+        |b: Option<&[u8]>| u64::from_le_bytes(b.and_then(|b| b.try_into().ok()).unwrap_or([0; 8]));
+    let word4 = |b: Option<&[u8]>| {
+        u64::from(u32::from_le_bytes(
+            b.and_then(|b| b.try_into().ok()).unwrap_or([0; 4]),
+        ))
+    };
+    let n = s.len();
+    let mut h: u64 = n as u64;
+    if n >= 8 {
+        let mut chunks = s.chunks_exact(8);
+        for c in &mut chunks {
+            h = mix(h, word8(Some(c)));
         }
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        if !chunks.remainder().is_empty() {
+            h = mix(h, word8(s.get(n - 8..)));
+        }
+    } else if n >= 4 {
+        h = mix(h, word4(s.get(..4)) | (word4(s.get(n - 4..)) << 32));
+    } else if let (Some(a), Some(b), Some(c)) = (s.first(), s.get(n / 2), s.last()) {
+        h = mix(
+            h,
+            u64::from(*a) | (u64::from(*b) << 8) | (u64::from(*c) << 16),
+        );
     }
     // Final avalanche so the low bits used for the bucket depend on every byte.
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
+}
+
+/// String equality without a library call for short strings (country codes, roles,
+/// domain names): the strings compared have equal hashes and lengths, so they are almost
+/// always equal, and a call to `memcmp` would cost more than the comparison.
+#[inline]
+fn eq_bytes(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w8 = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    let w4 = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map(u32::from_le_bytes)
+    };
+    match n {
+        0 => true,
+        1..=3 => a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last(),
+        4..=8 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        9..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
+    }
 }
 
 /// An open-addressing hash set of strings. The strings live end to end in one arena and
@@ -63,12 +104,26 @@ pub struct StrSet {
     arena: String,
     /// (offset, length) of each string in `arena`, in sorted order, for iteration.
     items: Vec<(u32, u32)>,
-    /// Open-addressing table: (hash, offset, length); length `u32::MAX` marks an empty bucket.
-    buckets: Vec<(u64, u32, u32)>,
+    /// Open-addressing table, 16 bytes a bucket: (high half of the hash, index in sorted
+    /// order, offset, length); length `u32::MAX` marks an empty bucket.
+    buckets: Vec<Bucket>,
     mask: usize,
 }
 
 const EMPTY: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    hash: u32,
+    item: u32,
+    off: u32,
+    len: u32,
+}
+
+/// The part of a hash a bucket keeps (the low bits pick the bucket).
+fn high(h: u64) -> u32 {
+    (h >> 32) as u32
+}
 
 impl StrSet {
     /// A set of these strings (duplicates are dropped).
@@ -85,19 +140,30 @@ impl StrSet {
         }
         let cap = (sorted.len() * 2).next_power_of_two().max(4);
         let mask = cap - 1;
-        let mut buckets = vec![(0u64, 0u32, EMPTY); cap];
-        for (s, &(off, len)) in sorted.iter().zip(&entries) {
+        let empty = Bucket {
+            hash: 0,
+            item: 0,
+            off: 0,
+            len: EMPTY,
+        };
+        let mut buckets = vec![empty; cap];
+        for (item, (s, &(off, len))) in sorted.iter().zip(&entries).enumerate() {
             let h = hash_str(s);
             let mut b = (h as usize) & mask;
             // The table is at most half full, so a free bucket is always found.
             for _ in 0..cap {
                 match buckets.get(b) {
-                    Some((_, _, l)) if *l == EMPTY => break,
+                    Some(k) if k.len == EMPTY => break,
                     _ => b = (b + 1) & mask,
                 }
             }
             if let Some(slot) = buckets.get_mut(b) {
-                *slot = (h, off, len);
+                *slot = Bucket {
+                    hash: high(h),
+                    item: u32::try_from(item).unwrap_or(u32::MAX),
+                    off,
+                    len,
+                };
             }
         }
         StrSet {
@@ -115,26 +181,38 @@ impl StrSet {
     }
 
     /// Whether `s` is in the set.
+    #[inline]
     pub fn contains(&self, s: &str) -> bool {
         self.contains_hashed(s, hash_str(s))
     }
 
     /// Whether `s`, whose [`hash_str`] is `h`, is in the set.
+    #[inline]
     pub fn contains_hashed(&self, s: &str, h: u64) -> bool {
+        self.find(s, h).is_some()
+    }
+
+    /// The index of `s` in sorted order (as [`StrSet::get`] numbers them), if present.
+    #[inline]
+    pub fn position(&self, s: &str) -> Option<u32> {
+        self.find(s, hash_str(s))
+    }
+
+    #[inline]
+    fn find(&self, s: &str, h: u64) -> Option<u32> {
         let mut b = (h as usize) & self.mask;
+        let hh = high(h);
         for _ in 0..self.buckets.len() {
-            match self.buckets.get(b) {
-                None => return false,
-                Some(&(_, _, len)) if len == EMPTY => return false,
-                Some(&(bh, off, len)) => {
-                    if bh == h && len as usize == s.len() && self.text(off, len) == s {
-                        return true;
-                    }
-                }
+            let k = self.buckets.get(b)?;
+            if k.len == EMPTY {
+                return None;
+            }
+            if k.hash == hh && k.len as usize == s.len() && eq_bytes(self.text(k.off, k.len), s) {
+                return Some(k.item);
             }
             b = (b + 1) & self.mask;
         }
-        false
+        None
     }
 
     /// The `i`-th string in sorted order.
@@ -411,6 +489,33 @@ pub fn is_under(name: &str, domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_string_equality_agrees_with_plain_equality() {
+        // Every length the word-wise comparison distinguishes, with one byte changed at
+        // every position, and hashes of all of them distinct from their neighbours'.
+        for n in 0..40usize {
+            let a: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            assert!(eq_bytes(&a, &a.clone()), "{n}");
+            for at in 0..n {
+                let mut b = a.clone().into_bytes();
+                b[at] = b'#';
+                let b = String::from_utf8(b).unwrap();
+                assert_eq!(eq_bytes(&a, &b), a == b, "{n} {at}");
+                assert_ne!(hash_str(&a), hash_str(&b), "{n} {at}");
+            }
+            assert!(!eq_bytes(&a, &format!("{a}x")));
+        }
+    }
+
+    #[test]
+    fn positions_follow_sorted_order() {
+        let s = StrSet::new(["t2.example", "t10.example", "t1.example"]);
+        for (i, x) in s.iter().enumerate() {
+            assert_eq!(s.position(x), Some(i as u32));
+        }
+        assert_eq!(s.position("t3.example"), None);
+    }
 
     #[test]
     fn str_set() {

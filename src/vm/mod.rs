@@ -5,6 +5,7 @@
 //! Operands name where a value comes from ([`Src`]), so the common shapes
 //! (`attr == "x"`, `attr in SET`, `tags has "x"`) are one instruction each.
 
+pub mod cond;
 pub mod consts;
 
 use crate::check::program::{Accessor, ArithOp, CmpOp, InKind};
@@ -580,40 +581,6 @@ fn test<'a>(instr: &Instr, m: &mut impl Operands<'a>, env: &Env<'a>) -> Result<b
         }
         _ => return Err(VmError::Malformed),
     })
-}
-
-/// How a condition can be evaluated without the interpreter loop: a single test, or a
-/// single negated test, whose operands never use the stack. `None`: run the code.
-pub fn shortcut(code: &[Instr], entry: u32) -> Option<(Instr, bool)> {
-    let at = entry as usize;
-    let first = *code.get(at)?;
-    let direct = |s: &Src| !matches!(s, Src::Stack | Src::Var(_));
-    let ok = match first {
-        Instr::Truth(s) => direct(&s),
-        Instr::Has(_) => true,
-        Instr::Cmp { a, b, .. } | Instr::HasAny { a, b } | Instr::HasAll { a, b } => {
-            direct(&a) && direct(&b)
-        }
-        Instr::In { elem, coll, .. } => direct(&elem) && direct(&coll),
-        Instr::Like { text, pattern } => direct(&text) && direct(&pattern),
-        Instr::Matches { text, .. } => direct(&text),
-        Instr::Under { name, domain } => direct(&name) && direct(&domain),
-        _ => false,
-    };
-    if !ok {
-        return None;
-    }
-    match (code.get(at + 1), code.get(at + 2)) {
-        (Some(Instr::Ret), _) => Some((first, false)),
-        (Some(Instr::Not), Some(Instr::Ret)) => Some((first, true)),
-        _ => None,
-    }
-}
-
-/// Evaluate a condition found by [`shortcut`].
-#[inline]
-pub fn eval_shortcut(instr: &Instr, negate: bool, env: &Env<'_>) -> Result<bool, VmError> {
-    Ok(test(instr, &mut Direct, env)? != negate)
 }
 
 impl<'a, const N: usize> Machine<'a, N> {

@@ -1,0 +1,441 @@
+//! Conditions resolved when a bundle is loaded, for the decision path.
+//!
+//! Most rule conditions are one or two tests on a request attribute and a constant
+//! (`client.ip in nets`, `user.roles has any readers`, `server.tier <= 2`, two of them
+//! joined by `and`). For those the engine does not run the bytecode: each rule of each
+//! policy instance gets a [`Cond`] whose operands are resolved once (template parameters
+//! replaced by the instance's constants) and whose test is specialised to the operand
+//! kinds the constants have (a hashed string set, merged network ranges, an inline
+//! number). Evaluating one is a single `match` and a direct call, the code a person would
+//! write by hand. Anything else keeps running in the interpreter ([`Cond::Code`]).
+//!
+//! A specialised test handles the value shapes the typed builder produces; any other shape
+//! (a request built from JSON holds its sets as values) goes through the generic test of
+//! the same instruction, so results never differ from the interpreter's (the
+//! differential tests compare both with the reference evaluator).
+
+use super::consts::Scalar;
+use super::{Const, Env, Instr, SetView, Slot, Src, VmError};
+use crate::check::program::{CmpOp, InKind};
+
+/// What a specialised [`Check`] does. Operand meanings are on [`Check`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestKind {
+    /// `attr in SET`, a string attribute and a constant string set (`a`: attribute,
+    /// `b`: the set's constant).
+    StrIn,
+    /// `attr in SET`, a number (int, enum, level) and a constant number set.
+    NumIn,
+    /// `attr in NETS`, an address and a constant set of networks.
+    IpInNets,
+    /// `attr has "x"` / `"x" in attr`: a request set holds a constant string (`b`: the
+    /// string's constant).
+    SetHasStr,
+    /// `attr has any SET`: a request set shares an element with a constant string set.
+    SetHasAnyStr,
+    /// `attr == "x"` (`op` is `Eq` or `Ne`; `b`: the string's constant).
+    StrCmp,
+    /// `attr OP n` on numbers (`b`: the constant, `n`: its value).
+    NumCmp,
+    /// `a OP b` on two numeric attributes (`b`: the second attribute).
+    NumCmpAttrs,
+    /// `attr under SET`, a domain name and a constant set of domains.
+    UnderSet,
+    /// `has attr`.
+    Has,
+    /// Any other single test: `b` indexes [`Conds::generic`], the instruction with its
+    /// template parameters resolved.
+    Generic,
+}
+
+/// One test with resolved operands (24 bytes, inline in the rule's entry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// What the test does.
+    pub kind: TestKind,
+    /// The result is negated (`not (...)`).
+    pub negate: bool,
+    /// The comparison, for `StrCmp`, `NumCmp` and `NumCmpAttrs`.
+    pub op: CmpOp,
+    /// The attribute slot tested (unused by `Generic`).
+    pub a: u32,
+    /// The constant (or second attribute, or generic instruction) it is tested against.
+    pub b: u32,
+    /// `NumCmp`: the constant's value, inline.
+    pub n: i64,
+}
+
+/// A rule's condition as the engine evaluates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cond {
+    /// No condition.
+    Always,
+    /// One test.
+    One(Check),
+    /// Two tests joined by `and` (`all`) or `or`, evaluated left to right with short
+    /// circuit, as the bytecode would.
+    Two {
+        /// The left test.
+        first: Check,
+        /// The right test.
+        second: Check,
+        /// `and` when true, `or` when false.
+        all: bool,
+    },
+    /// Run the body's bytecode from `entry`, with the instance's arguments (`args`, a range
+    /// of the engine's argument arena).
+    Code {
+        /// The body (index into the bundle's bodies).
+        body: u32,
+        /// The condition's first instruction.
+        entry: u32,
+        /// The instance's arguments.
+        args: (u32, u32),
+    },
+}
+
+/// Resolution state shared by every condition of a bundle: the generic instructions.
+#[derive(Debug, Default)]
+pub struct Conds {
+    /// Single tests with no specialised form, operands resolved (no `Src::Param`).
+    pub generic: Vec<Instr>,
+}
+
+impl Conds {
+    /// The condition starting at `entry` of `code`, for an instance with arguments `args`
+    /// (constant indices), or `None` when it is not one or two plain tests.
+    pub fn resolve(
+        &mut self,
+        code: &[Instr],
+        entry: u32,
+        args: &[u32],
+        consts: &[Const],
+    ) -> Option<Cond> {
+        let at = entry as usize;
+        let (first, next) = self.test_at(code, at, args, consts)?;
+        match code.get(next)? {
+            Instr::Ret => Some(Cond::One(first)),
+            Instr::JumpIfFalse(t) | Instr::JumpIfTrue(t) => {
+                let all = matches!(code.get(next)?, Instr::JumpIfFalse(_));
+                let (second, end) = self.test_at(code, next + 1, args, consts)?;
+                // Both the jump and the fall-through must reach the same final `ret`.
+                if *t as usize == end && matches!(code.get(end)?, Instr::Ret) {
+                    return Some(Cond::Two { first, second, all });
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// The test at `at` (optionally followed by `not`) and the index after it.
+    fn test_at(
+        &mut self,
+        code: &[Instr],
+        at: usize,
+        args: &[u32],
+        consts: &[Const],
+    ) -> Option<(Check, usize)> {
+        let instr = resolve_instr(*code.get(at)?, args)?;
+        let mut check = self.specialise(instr, consts)?;
+        let mut next = at + 1;
+        if matches!(code.get(next)?, Instr::Not) {
+            check.negate = true;
+            next += 1;
+        }
+        Some((check, next))
+    }
+
+    fn specialise(&mut self, instr: Instr, consts: &[Const]) -> Option<Check> {
+        let check = |kind, a: u32, b: u32| Check {
+            kind,
+            negate: false,
+            op: CmpOp::Eq,
+            a,
+            b,
+            n: 0,
+        };
+        let konst = |k: u32| consts.get(k as usize);
+        Some(match instr {
+            Instr::In {
+                kind: InKind::Member,
+                elem: Src::Attr(a),
+                coll: Src::Const(k),
+            } => match konst(k)? {
+                Const::StrSet { .. } => check(TestKind::StrIn, a, k),
+                Const::NumSet(_) => check(TestKind::NumIn, a, k),
+                _ => self.generic(instr)?,
+            },
+            Instr::In {
+                kind: InKind::AnyNetwork,
+                elem: Src::Attr(a),
+                coll: Src::Const(k),
+            } if matches!(konst(k)?, Const::CidrSet(_)) => check(TestKind::IpInNets, a, k),
+            Instr::In {
+                kind: InKind::Member,
+                elem: Src::Const(k),
+                coll: Src::Attr(a),
+            } if matches!(konst(k)?, Const::Scalar(super::ScalarConst::Str(_))) => {
+                check(TestKind::SetHasStr, a, k)
+            }
+            Instr::HasAny {
+                a: Src::Attr(a),
+                b: Src::Const(k),
+            }
+            | Instr::HasAny {
+                a: Src::Const(k),
+                b: Src::Attr(a),
+            } if matches!(konst(k)?, Const::StrSet { .. }) => check(TestKind::SetHasAnyStr, a, k),
+            Instr::Cmp {
+                op,
+                a: Src::Attr(a),
+                b: Src::Const(k),
+            } => match konst(k)? {
+                Const::Scalar(super::ScalarConst::Num(n)) => Check {
+                    op,
+                    n: *n,
+                    ..check(TestKind::NumCmp, a, k)
+                },
+                Const::Scalar(super::ScalarConst::Str(_))
+                    if matches!(op, CmpOp::Eq | CmpOp::Ne) =>
+                {
+                    Check {
+                        op,
+                        ..check(TestKind::StrCmp, a, k)
+                    }
+                }
+                _ => self.generic(instr)?,
+            },
+            Instr::Cmp {
+                op,
+                a: Src::Attr(a),
+                b: Src::Attr(b),
+            } => Check {
+                op,
+                ..check(TestKind::NumCmpAttrs, a, b)
+            },
+            Instr::Under {
+                name: Src::Attr(a),
+                domain: Src::Const(k),
+            } if matches!(
+                konst(k)?,
+                Const::StrSet {
+                    domains: Some(_),
+                    ..
+                }
+            ) =>
+            {
+                check(TestKind::UnderSet, a, k)
+            }
+            Instr::Has(a) => check(TestKind::Has, a, 0),
+            _ => self.generic(instr)?,
+        })
+    }
+
+    /// A test with no specialised form, kept as an instruction. `None` when it is not a
+    /// test the interpreter can evaluate without a stack.
+    fn generic(&mut self, instr: Instr) -> Option<Check> {
+        let direct = |s: &Src| matches!(s, Src::Attr(_) | Src::Const(_));
+        let ok = match instr {
+            Instr::Truth(s) => direct(&s),
+            Instr::Has(_) => true,
+            Instr::Cmp { a, b, .. } | Instr::HasAny { a, b } | Instr::HasAll { a, b } => {
+                direct(&a) && direct(&b)
+            }
+            Instr::In { elem, coll, .. } => direct(&elem) && direct(&coll),
+            Instr::Like { text, pattern } => direct(&text) && direct(&pattern),
+            Instr::Matches { text, .. } => direct(&text),
+            Instr::Under { name, domain } => direct(&name) && direct(&domain),
+            _ => false,
+        };
+        if !ok {
+            return None;
+        }
+        let b = u32::try_from(self.generic.len()).ok()?;
+        self.generic.push(instr);
+        Some(Check {
+            kind: TestKind::Generic,
+            negate: false,
+            op: CmpOp::Eq,
+            a: 0,
+            b,
+            n: 0,
+        })
+    }
+}
+
+/// `src` with a template parameter replaced by the instance's constant.
+fn resolve_src(src: Src, args: &[u32]) -> Option<Src> {
+    Some(match src {
+        Src::Param(i) => Src::Const(*args.get(usize::from(i))?),
+        other => other,
+    })
+}
+
+fn resolve_instr(instr: Instr, args: &[u32]) -> Option<Instr> {
+    let r = |s| resolve_src(s, args);
+    Some(match instr {
+        Instr::Truth(s) => Instr::Truth(r(s)?),
+        Instr::Cmp { op, a, b } => Instr::Cmp {
+            op,
+            a: r(a)?,
+            b: r(b)?,
+        },
+        Instr::In { kind, elem, coll } => Instr::In {
+            kind,
+            elem: r(elem)?,
+            coll: r(coll)?,
+        },
+        Instr::HasAny { a, b } => Instr::HasAny { a: r(a)?, b: r(b)? },
+        Instr::HasAll { a, b } => Instr::HasAll { a: r(a)?, b: r(b)? },
+        Instr::Like { text, pattern } => Instr::Like {
+            text: r(text)?,
+            pattern: r(pattern)?,
+        },
+        Instr::Matches { text, regex } => Instr::Matches {
+            text: r(text)?,
+            regex,
+        },
+        Instr::Under { name, domain } => Instr::Under {
+            name: r(name)?,
+            domain: r(domain)?,
+        },
+        other @ Instr::Has(_) => other,
+        _ => return None,
+    })
+}
+
+impl Check {
+    /// The instruction this check specialises, for value shapes the fast path does not
+    /// handle.
+    fn instr(&self, generic: &[Instr]) -> Result<Instr, VmError> {
+        let (a, b) = (Src::Attr(self.a), Src::Const(self.b));
+        Ok(match self.kind {
+            TestKind::StrIn | TestKind::NumIn => Instr::In {
+                kind: InKind::Member,
+                elem: a,
+                coll: b,
+            },
+            TestKind::IpInNets => Instr::In {
+                kind: InKind::AnyNetwork,
+                elem: a,
+                coll: b,
+            },
+            TestKind::SetHasStr => Instr::In {
+                kind: InKind::Member,
+                elem: b,
+                coll: a,
+            },
+            TestKind::SetHasAnyStr => Instr::HasAny { a, b },
+            TestKind::StrCmp | TestKind::NumCmp => Instr::Cmp { op: self.op, a, b },
+            TestKind::NumCmpAttrs => Instr::Cmp {
+                op: self.op,
+                a,
+                b: Src::Attr(self.b),
+            },
+            TestKind::UnderSet => Instr::Under { name: a, domain: b },
+            TestKind::Has => Instr::Has(self.a),
+            TestKind::Generic => *generic.get(self.b as usize).ok_or(VmError::Malformed)?,
+        })
+    }
+
+    /// Evaluate the check.
+    #[inline(always)]
+    pub fn eval(&self, env: &Env<'_>, generic: &[Instr]) -> Result<bool, VmError> {
+        Ok(self.test(env, generic)? != self.negate)
+    }
+
+    #[inline(always)]
+    fn test(&self, env: &Env<'_>, generic: &[Instr]) -> Result<bool, VmError> {
+        let slot = || env.slots.get(self.a as usize);
+        let konst = || env.consts.get(self.b as usize);
+        let fast = match self.kind {
+            TestKind::StrIn => match (slot(), konst()) {
+                (Some(Slot::Scalar(Scalar::Str(s))), Some(Const::StrSet { set, .. })) => {
+                    Some(set.contains(s))
+                }
+                _ => None,
+            },
+            TestKind::IpInNets => match (slot(), konst()) {
+                (Some(Slot::Scalar(Scalar::Ip(ip))), Some(Const::CidrSet(nets))) => {
+                    Some(nets.contains_ip(*ip))
+                }
+                _ => None,
+            },
+            TestKind::SetHasStr => match (slot(), konst()) {
+                (
+                    Some(Slot::Set(SetView::Strs(items))),
+                    Some(Const::Scalar(super::ScalarConst::Str(k))),
+                ) => Some(items.contains(&&**k)),
+                _ => None,
+            },
+            TestKind::SetHasAnyStr => match (slot(), konst()) {
+                (Some(Slot::Set(SetView::Strs(items))), Some(Const::StrSet { set, .. })) => {
+                    Some(items.iter().any(|x| set.contains(x)))
+                }
+                _ => None,
+            },
+            TestKind::NumCmp => match slot() {
+                Some(Slot::Scalar(Scalar::Num(x))) => Some(num_cmp(self.op, *x, self.n)),
+                _ => None,
+            },
+            TestKind::NumCmpAttrs => match (slot(), env.slots.get(self.b as usize)) {
+                (Some(Slot::Scalar(Scalar::Num(x))), Some(Slot::Scalar(Scalar::Num(y)))) => {
+                    Some(num_cmp(self.op, *x, *y))
+                }
+                _ => None,
+            },
+            TestKind::StrCmp => match (slot(), konst()) {
+                (
+                    Some(Slot::Scalar(Scalar::Str(s))),
+                    Some(Const::Scalar(super::ScalarConst::Str(k))),
+                ) => Some((*s == &**k) != (self.op == CmpOp::Ne)),
+                _ => None,
+            },
+            TestKind::UnderSet => match (slot(), konst()) {
+                (
+                    Some(Slot::Scalar(Scalar::Str(s))),
+                    Some(Const::StrSet {
+                        domains: Some(d), ..
+                    }),
+                ) => Some(d.contains_under(s)),
+                _ => None,
+            },
+            TestKind::Has => Some(slot().is_some()),
+            TestKind::NumIn | TestKind::Generic => None,
+        };
+        match fast {
+            Some(r) => Ok(r),
+            None => super::test(&self.instr(generic)?, &mut super::Direct, env),
+        }
+    }
+}
+
+#[inline]
+fn num_cmp(op: CmpOp, x: i64, y: i64) -> bool {
+    match op {
+        CmpOp::Eq => x == y,
+        CmpOp::Ne => x != y,
+        CmpOp::Lt => x < y,
+        CmpOp::Le => x <= y,
+        CmpOp::Gt => x > y,
+        CmpOp::Ge => x >= y,
+    }
+}
+
+impl Cond {
+    /// Evaluate a condition that does not need the interpreter; `Code` is the caller's.
+    #[inline]
+    pub fn eval_direct(&self, env: &Env<'_>, generic: &[Instr]) -> Option<Result<bool, VmError>> {
+        Some(match self {
+            Cond::Always => Ok(true),
+            Cond::One(c) => c.eval(env, generic),
+            Cond::Two { first, second, all } => match first.eval(env, generic) {
+                Ok(r) if r != *all => Ok(r),
+                Ok(_) => second.eval(env, generic),
+                Err(e) => Err(e),
+            },
+            Cond::Code { .. } => return None,
+        })
+    }
+}
