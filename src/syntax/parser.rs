@@ -819,10 +819,8 @@ impl Builder<'_> {
     }
 
     fn args(&self, pair: Pair<'_, Rule>) -> Result<Vec<Expr>> {
-        kids(pair)
-            .filter(|p| p.as_rule() == Rule::expr)
-            .map(|p| self.expr(p, 1))
-            .collect()
+        // Each child is an expression, or a bare literal (grammar rule `item`).
+        kids(pair).map(|p| self.expr(p, 1)).collect()
     }
 
     /// A rule inside a policy or template body; `None` for keyword pairs.
@@ -1000,10 +998,8 @@ impl Builder<'_> {
                 let mut it = kids(pair);
                 let name = self.ident(self.next(&mut it, span)?);
                 let args = match it.next() {
-                    Some(a) => kids(a)
-                        .filter(|p| p.as_rule() == Rule::expr)
-                        .map(|p| self.expr(p, d))
-                        .collect::<Result<_>>()?,
+                    // Expressions, or bare literals (grammar rule `item`).
+                    Some(a) => kids(a).map(|p| self.expr(p, d)).collect::<Result<_>>()?,
                     None => Vec::new(),
                 };
                 Ok(Expr {
