@@ -271,7 +271,7 @@ impl Loaded {
 
     /// The rule sets that apply to this request at this hook: the platform's, and the
     /// domain's and owner's found by one hash lookup each.
-    #[inline]
+    #[inline(always)]
     pub(super) fn sets<'s>(&'s self, hi: &'s HookIndex, slots: Slots<'s>) -> Sets<'s> {
         let dr = Some(hi)
             .filter(|hi| hi.any_domain)
@@ -373,7 +373,7 @@ impl Loaded {
     }
 
     /// Whether a rule's condition holds.
-    #[inline]
+    #[inline(always)]
     pub(super) fn holds(&self, e: &Entry, env: &Env<'_>) -> Result<bool, VmError> {
         match e.cond.eval_direct(env, &self.index.conds.generic) {
             Some(r) => r,

@@ -26,12 +26,14 @@ pub enum Scalar<'a> {
 /// Fast non-cryptographic string hash (FxHash-style, 8 bytes at a time). Request data
 /// cannot choose which buckets collide to any useful end: tables are small, built from
 /// policy constants, and probing is bounded by the table size.
+#[inline(always)]
 pub fn hash_str(s: &str) -> u64 {
     hash_bytes(s.as_bytes())
 }
 
 /// [`hash_str`] over bytes. Reads whole words only: a tail shorter than eight bytes is read
 /// as an overlapping word (or two half words), never byte by byte.
+#[inline(always)]
 pub fn hash_bytes(s: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
@@ -198,7 +200,7 @@ impl StrSet {
         self.find(s, hash_str(s))
     }
 
-    #[inline]
+    #[inline(always)]
     fn find(&self, s: &str, h: u64) -> Option<u32> {
         let mut b = (h as usize) & self.mask;
         let hh = high(h);
