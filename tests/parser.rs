@@ -48,6 +48,50 @@ fn deep_sets_and_unclosed_brackets_are_errors() {
 }
 
 #[test]
+fn deep_set_types_are_an_error_not_a_crash() {
+    // Types nest through `set<...>` without brackets; 800,000 levels (a 4 MB file) once
+    // overflowed the stack.
+    for depth in [65, 1_000, 800_000] {
+        let ty = format!("{}int{}", "set<".repeat(depth), ">".repeat(depth));
+        assert_eq!(
+            first_code(&format!("const x: {ty} = {{}};")),
+            Some(Code::NestingTooDeep),
+            "constant type, depth {depth}"
+        );
+        assert_eq!(
+            first_code(&format!(
+                "template t(x: {ty}) on access {{ permit when user.authenticated; }}"
+            )),
+            Some(Code::NestingTooDeep),
+            "parameter type, depth {depth}"
+        );
+        let mut limits = Limits::default();
+        limits.max_file_bytes = 8 << 20;
+        let schema = format!("entity extra on access {{ a: {ty}; }}");
+        let diags = dictum::schema::load(
+            FileId(0),
+            &schema,
+            &mut Schema::standard().unwrap(),
+            &limits,
+        );
+        assert_eq!(
+            diags.first().map(|d| d.code),
+            Some(Code::NestingTooDeep),
+            "schema attribute type, depth {depth}"
+        );
+    }
+    // Comparisons are not types: a long chain of `>` and `<` outside types counts nothing.
+    let text = format!(
+        "platform {{ policy \"p\" on instantiate {{ permit when {}; }} }}",
+        (0..100)
+            .map(|i| format!("server.tier {} {i}", if i % 2 == 0 { ">" } else { "<" }))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    );
+    assert!(!check_text(&text).has_errors());
+}
+
+#[test]
 fn nesting_at_the_limit_checks_fine() {
     // 60 parentheses inside a rule, inside a policy and a block: just under the limit.
     let body = format!("{}user.authenticated{}", "(".repeat(60), ")".repeat(60));

@@ -33,7 +33,10 @@ impl Default for Limits {
 }
 
 /// Reject input that would make the recursive-descent parser recurse too deeply, before
-/// the parser sees it. Depth here is bracket nesting plus open quantifiers.
+/// the parser sees it. Depth here is bracket nesting plus open quantifiers plus open
+/// `set<` types. This scan is the only guard on the parser's recursion: pest is built
+/// without its `std` stack probe (see Cargo.toml), so every construct that nests in the
+/// grammar must be counted here.
 pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnostic> {
     if text.len() > limits.max_file_bytes {
         return Err(Diagnostic::new(
@@ -54,6 +57,8 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
     // Quantifiers opened at each bracket level; a quantifier body ends with its bracket.
     let mut stack: Vec<usize> = vec![0];
     let mut open_quants = 0usize;
+    // `set<` types opened and not yet closed by `>`: types nest too (`set<set<int>>`).
+    let mut open_types = 0usize;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
@@ -95,16 +100,27 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
             }
             b'(' | b'{' | b'[' => {
                 stack.push(0);
-                if stack.len() + open_quants > limits.max_depth {
+                if stack.len() + open_quants + open_types > limits.max_depth {
                     return Err(too_deep(file, i, limits));
                 }
             }
+            b's' if is_word_at(bytes, i, b"set") && next_non_space(bytes, i + 3) == Some(b'<') => {
+                open_types += 1;
+                if stack.len() + open_quants + open_types > limits.max_depth {
+                    return Err(too_deep(file, i, limits));
+                }
+                i += 2;
+            }
+            // Closes a type if one is open; a comparison otherwise (no type is open
+            // inside an expression), and then nothing to count.
+            b'>' => open_types = open_types.saturating_sub(1),
             b')' | b'}' | b']' => {
                 if stack.len() > 1 {
                     open_quants -= stack.pop().unwrap_or(0);
                 }
             }
             b';' => {
+                open_types = 0;
                 if let Some(top) = stack.last_mut() {
                     open_quants -= *top;
                     *top = 0;
@@ -133,6 +149,15 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
         i += 1;
     }
     Ok(())
+}
+
+/// The first byte at or after `i` that is not whitespace.
+fn next_non_space(bytes: &[u8], i: usize) -> Option<u8> {
+    bytes
+        .get(i..)?
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace())
 }
 
 /// `has any` and `has all` are operators, not quantifiers.
