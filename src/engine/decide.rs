@@ -116,8 +116,10 @@ impl Rules {
 pub(super) struct DomainRules {
     pub domain: Rules,
     /// Class- and tag-scoped policies: each checked against the request first.
-    pub narrow: Vec<(Scope, Rules)>,
-    pub users: FastMap<Rules>,
+    pub narrow: Box<[(Scope, Rules)]>,
+    /// The object owners' rules, for the few domains with user policies (boxed: most
+    /// domains have none, and this table is read on every decision).
+    pub users: Option<Box<FastMap<Rules>>>,
 }
 
 #[derive(Default, Debug)]
@@ -240,12 +242,13 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
                     .map(|(s, r)| (s, r.seal()))
                     .filter(|(_, r)| !r.is_empty())
                     .collect(),
-                users: dr.users.into_iter().map(|(u, r)| (u, r.seal())).collect(),
+                users: (!dr.users.is_empty())
+                    .then(|| Box::new(dr.users.into_iter().map(|(u, r)| (u, r.seal())).collect())),
             })
             .collect();
         let any_domain = domains
             .iter()
-            .any(|d| !d.domain.is_empty() || !d.narrow.is_empty() || !d.users.is_empty());
+            .any(|d| !d.domain.is_empty() || !d.narrow.is_empty() || d.users.is_some());
         HookIndex {
             platform,
             domains,
@@ -279,10 +282,9 @@ impl Loaded {
             .and_then(|d| self.index.domains.position(d))
             .and_then(|i| hi.domains.get(i as usize));
         // Most domains have no user policies: skip that lookup then.
-        let user = dr.filter(|dr| !dr.users.is_empty()).and_then(|dr| {
-            self.text(self.slot_owner, slots)
-                .and_then(|u| dr.users.get(u))
-        });
+        let user = dr
+            .and_then(|dr| dr.users.as_deref())
+            .and_then(|users| self.text(self.slot_owner, slots).and_then(|u| users.get(u)));
         Sets {
             platform: &hi.platform,
             domain: dr,
@@ -306,7 +308,7 @@ impl Loaded {
             if let Some(hit) = f(&dr.domain)? {
                 return Ok(Some(hit));
             }
-            for (scope, rules) in &dr.narrow {
+            for (scope, rules) in dr.narrow.iter() {
                 if self.narrow_applies(scope, slots)
                     && let Some(hit) = f(rules)?
                 {
@@ -566,12 +568,16 @@ mod tests {
 
     #[test]
     fn entries_stay_small() {
-        // A decision walks entries in sequence; their size is what it reads from memory.
-        assert_eq!(std::mem::size_of::<crate::vm::cond::Check>(), 24);
+        // A decision walks entries in sequence and reads one domain's rules and
+        // constants: their sizes are what it reads from memory.
+        use std::mem::size_of;
+        assert_eq!(size_of::<crate::vm::cond::Check>(), 16);
+        assert!(size_of::<Entry>() <= 80, "{}", size_of::<Entry>());
         assert!(
-            std::mem::size_of::<Entry>() <= 96,
+            size_of::<DomainRules>() <= 56,
             "{}",
-            std::mem::size_of::<Entry>()
+            size_of::<DomainRules>()
         );
+        assert!(size_of::<Const>() <= 88, "{}", size_of::<Const>());
     }
 }

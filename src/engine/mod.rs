@@ -352,7 +352,9 @@ fn build_const(def: &crate::bundle::ConstDef) -> Const {
                     }
                 })
                 .collect();
-            let domains = def.domains.then(|| DomainSet::new(strs.iter().copied()));
+            let domains = def
+                .domains
+                .then(|| Box::new(DomainSet::new(strs.iter().copied())));
             Const::StrSet {
                 set: StrSet::new(strs),
                 domains,

@@ -35,7 +35,8 @@ pub enum TestKind {
     SetHasAnyStr,
     /// `attr == "x"` (`op` is `Eq` or `Ne`; `b`: the string's constant).
     StrCmp,
-    /// `attr OP n` on numbers (`b`: the constant, `n`: its value).
+    /// `attr OP n` on numbers (`b`: the constant, `n`: its value; constants outside the
+    /// 32-bit range stay `Generic`).
     NumCmp,
     /// `a OP b` on two numeric attributes (`b`: the second attribute).
     NumCmpAttrs,
@@ -48,7 +49,7 @@ pub enum TestKind {
     Generic,
 }
 
-/// One test with resolved operands (24 bytes, inline in the rule's entry).
+/// One test with resolved operands (16 bytes, inline in the rule's entry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Check {
     /// What the test does.
@@ -62,7 +63,7 @@ pub struct Check {
     /// The constant (or second attribute, or generic instruction) it is tested against.
     pub b: u32,
     /// `NumCmp`: the constant's value, inline.
-    pub n: i64,
+    pub n: i32,
 }
 
 /// A rule's condition as the engine evaluates it.
@@ -191,10 +192,13 @@ impl Conds {
                 a: Src::Attr(a),
                 b: Src::Const(k),
             } => match konst(k)? {
-                Const::Scalar(super::ScalarConst::Num(n)) => Check {
-                    op,
-                    n: *n,
-                    ..check(TestKind::NumCmp, a, k)
+                Const::Scalar(super::ScalarConst::Num(n)) => match i32::try_from(*n) {
+                    Ok(n) => Check {
+                        op,
+                        n,
+                        ..check(TestKind::NumCmp, a, k)
+                    },
+                    Err(_) => self.generic(instr)?,
                 },
                 Const::Scalar(super::ScalarConst::Str(_))
                     if matches!(op, CmpOp::Eq | CmpOp::Ne) =>
@@ -376,7 +380,7 @@ impl Check {
                 _ => None,
             },
             TestKind::NumCmp => match slot() {
-                Some(Slot::Scalar(Scalar::Num(x))) => Some(num_cmp(self.op, *x, self.n)),
+                Some(Slot::Scalar(Scalar::Num(x))) => Some(num_cmp(self.op, *x, i64::from(self.n))),
                 _ => None,
             },
             TestKind::NumCmpAttrs => match (slot(), env.slots.get(self.b as usize)) {

@@ -103,13 +103,72 @@ fn eq_bytes(a: &str, b: &str) -> bool {
 #[derive(Clone, Debug, Default)]
 pub struct StrSet {
     /// The strings, sorted, end to end.
-    arena: String,
+    arena: Box<str>,
     /// (offset, length) of each string in `arena`, in sorted order, for iteration.
-    items: Vec<(u32, u32)>,
+    items: Box<[(u32, u32)]>,
     /// Open-addressing table, 16 bytes a bucket: (high half of the hash, index in sorted
     /// order, offset, length); length `u32::MAX` marks an empty bucket.
-    buckets: Vec<Bucket>,
+    buckets: Box<[Bucket]>,
     mask: usize,
+    /// For sets of at most [`SMALL`] strings (blocked countries, a tenant's roles): each
+    /// string's key, scanned instead of hashing the query.
+    small: Box<[Key]>,
+}
+
+/// Sets this small are scanned: comparing a few keys costs less than hashing the query.
+const SMALL: usize = 8;
+
+/// A string's length and its first and last eight bytes (overlapping, zero-padded): for
+/// strings of at most 16 bytes the key is the string itself; longer ones are compared in
+/// full when their keys match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key {
+    len: usize,
+    first: u64,
+    last: u64,
+}
+
+impl Key {
+    /// Whole-word loads only (as in [`hash_bytes`]): a copy of a variable number of bytes
+    /// would be a library call. For at most 16 bytes the words cover every byte, so equal
+    /// keys mean equal strings.
+    #[inline(always)]
+    fn of(s: &str) -> Key {
+        let b = s.as_bytes();
+        let n = b.len();
+        let w8 = |at: usize| {
+            u64::from_le_bytes(
+                b.get(at..at + 8)
+                    .and_then(|w| w.try_into().ok())
+                    .unwrap_or([0; 8]),
+            )
+        };
+        let w4 = |at: usize| {
+            u64::from(u32::from_le_bytes(
+                b.get(at..at + 4)
+                    .and_then(|w| w.try_into().ok())
+                    .unwrap_or([0; 4]),
+            ))
+        };
+        let (first, last) = if n >= 8 {
+            (w8(0), w8(n - 8))
+        } else if n >= 4 {
+            (w4(0) | (w4(n - 4) << 32), 0)
+        } else {
+            match (b.first(), b.get(n / 2), b.last()) {
+                (Some(x), Some(y), Some(z)) => (
+                    u64::from(*x) | (u64::from(*y) << 8) | (u64::from(*z) << 16),
+                    0,
+                ),
+                _ => (0, 0),
+            }
+        };
+        Key {
+            len: n,
+            first,
+            last,
+        }
+    }
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -168,11 +227,17 @@ impl StrSet {
                 };
             }
         }
+        let small: Box<[Key]> = if sorted.len() <= SMALL {
+            sorted.iter().map(|s| Key::of(s)).collect()
+        } else {
+            Box::new([])
+        };
         StrSet {
-            arena,
-            items: entries,
-            buckets,
+            arena: arena.into(),
+            items: entries.into(),
+            buckets: buckets.into(),
             mask,
+            small,
         }
     }
 
@@ -185,7 +250,20 @@ impl StrSet {
     /// Whether `s` is in the set.
     #[inline]
     pub fn contains(&self, s: &str) -> bool {
+        if self.items.len() <= SMALL {
+            return self.contains_small(s);
+        }
         self.contains_hashed(s, hash_str(s))
+    }
+
+    /// [`StrSet::contains`] by scanning the keys of a small set.
+    #[inline]
+    fn contains_small(&self, s: &str) -> bool {
+        let k = Key::of(s);
+        self.small
+            .iter()
+            .zip(&self.items)
+            .any(|(x, &(off, len))| *x == k && (k.len <= 16 || self.text(off, len) == s))
     }
 
     /// Whether `s`, whose [`hash_str`] is `h`, is in the set.
@@ -241,10 +319,10 @@ impl StrSet {
 /// A set of networks as merged, sorted address ranges (IPv4 and IPv6 apart).
 #[derive(Clone, Debug, Default)]
 pub struct CidrSet {
-    v4: Vec<(u32, u32)>,
-    v6: Vec<(u128, u128)>,
+    v4: Box<[(u32, u32)]>,
+    v6: Box<[(u128, u128)]>,
     /// The networks as written, for iteration and equality.
-    nets: Vec<ipnetwork::IpNetwork>,
+    nets: Box<[ipnetwork::IpNetwork]>,
 }
 
 fn range_of(n: &ipnetwork::IpNetwork) -> Option<(u128, u128, bool)> {
@@ -299,10 +377,24 @@ mod num_step {
     }
 }
 
+#[inline]
 fn in_ranges<T: Copy + Ord>(ranges: &[(T, T)], x: T) -> bool {
-    // The last range starting at or before x is the only candidate.
-    let i = ranges.partition_point(|(s, _)| *s <= x);
-    i > 0 && ranges.get(i - 1).is_some_and(|(_, e)| x <= *e)
+    // The last range starting at or before x is the only candidate: a binary search whose
+    // loop has no early exit, so it compiles to conditional moves.
+    let mut base = 0usize;
+    let mut size = ranges.len();
+    if size == 0 {
+        return false;
+    }
+    while size > 1 {
+        let half = size / 2;
+        let mid = base + half;
+        if ranges.get(mid).is_some_and(|r| r.0 <= x) {
+            base = mid;
+        }
+        size -= half;
+    }
+    ranges.get(base).is_some_and(|(s, e)| *s <= x && x <= *e)
 }
 
 impl CidrSet {
@@ -323,13 +415,14 @@ impl CidrSet {
             }
         }
         CidrSet {
-            v4: merge(v4),
-            v6: merge(v6),
-            nets,
+            v4: merge(v4).into(),
+            v6: merge(v6).into(),
+            nets: nets.into(),
         }
     }
 
     /// Whether some network of the set contains the address.
+    #[inline]
     pub fn contains_ip(&self, ip: IpAddr) -> bool {
         match ip {
             IpAddr::V4(a) => in_ranges(&self.v4, u32::from(a)),

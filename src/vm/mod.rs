@@ -237,7 +237,7 @@ pub enum Const {
         /// The strings, hashed.
         set: StrSet,
         /// Parent-domain index for `under`.
-        domains: Option<DomainSet>,
+        domains: Option<Box<DomainSet>>,
     },
     /// A set of numbers, sorted.
     NumSet(Vec<i64>),
