@@ -415,8 +415,9 @@ impl Check {
     }
 }
 
+/// `x OP y` on numbers (the interpreter's comparison of two numbers too).
 #[inline]
-fn num_cmp(op: CmpOp, x: i64, y: i64) -> bool {
+pub(super) fn num_cmp(op: CmpOp, x: i64, y: i64) -> bool {
     match op {
         CmpOp::Eq => x == y,
         CmpOp::Ne => x != y,

@@ -682,14 +682,7 @@ fn compare(op: CmpOp, x: Val<'_>, y: Val<'_>) -> Result<bool, VmError> {
         }
     };
     Ok(match (a, b) {
-        (Scalar::Num(a), Scalar::Num(b)) => match op {
-            CmpOp::Eq => a == b,
-            CmpOp::Ne => a != b,
-            CmpOp::Lt => a < b,
-            CmpOp::Le => a <= b,
-            CmpOp::Gt => a > b,
-            CmpOp::Ge => a >= b,
-        },
+        (Scalar::Num(a), Scalar::Num(b)) => cond::num_cmp(op, a, b),
         (Scalar::Label(la, ca), Scalar::Label(lb, cb)) => {
             let le = la <= lb && ca & !cb == 0;
             let ge = la >= lb && cb & !ca == 0;
