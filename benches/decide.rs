@@ -150,7 +150,7 @@ fn build(c: &mut Criterion) {
 fn compile_and_load(c: &mut Criterion) {
     let mut g = c.benchmark_group("compile");
     g.sample_size(10);
-    for &n in &[1usize, 100, 1_000] {
+    for &n in &[1usize, 100, 1_000, 10_000] {
         let files = workload::dictum_files(&workload(n));
         let refs: Vec<(&str, &str)> = files
             .iter()

@@ -9,7 +9,9 @@ use crate::reference;
 use crate::schema::{ACTION_ENUM, CIPHER_ENUM, LOG_FIELD_ENUM, Schema};
 use crate::types::Type;
 use crate::value::Value;
+use crate::vm::consts::FastHasher;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// The largest set a request may carry; bounds the static cost of quantifiers.
 pub const MAX_REQUEST_SET: u32 = 1024;
@@ -30,13 +32,28 @@ impl std::error::Error for CompileError {}
 #[derive(Default)]
 pub(crate) struct Pool {
     consts: Vec<ConstDef>,
-    index: HashMap<(Type, Value), u32>,
+    /// Each constant as checked, for deduplication: `index` maps a hash of one to the
+    /// constants with that hash, so a lookup clones nothing.
+    keys: Vec<(Type, Value)>,
+    index: HashMap<u64, Vec<u32>, BuildHasherDefault<FastHasher>>,
     regexes: Vec<String>,
 }
 
 impl Pool {
     pub(crate) fn add(&mut self, ty: &Type, v: &Value) -> Result<u32, CompileError> {
-        if let Some(i) = self.index.get(&(ty.clone(), v.clone())) {
+        let h = {
+            let mut hasher = FastHasher::default();
+            ty.hash(&mut hasher);
+            v.hash(&mut hasher);
+            hasher.finish()
+        };
+        if let Some(same) = self.index.get(&h)
+            && let Some(i) = same.iter().find(|&&i| {
+                self.keys
+                    .get(i as usize)
+                    .is_some_and(|(t, x)| t == ty && x == v)
+            })
+        {
             return Ok(*i);
         }
         let items = match v {
@@ -50,7 +67,8 @@ impl Pool {
             items,
             domains: false,
         });
-        self.index.insert((ty.clone(), v.clone()), i);
+        self.keys.push((ty.clone(), v.clone()));
+        self.index.entry(h).or_default().push(i);
         Ok(i)
     }
 

@@ -21,7 +21,7 @@ use crate::vm::{Const, ScalarConst, Slot, VmError};
 use arc_swap::ArcSwap;
 use request::{Kind, kind_of};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 /// Why a decision came out as it did.
@@ -135,25 +135,8 @@ pub struct Explained {
     pub values: Vec<(String, String)>,
 }
 
-/// FxHash-style hasher for the policy index: string keys from requests are short, and the
-/// tables are built from policy names, not attacker-chosen keys.
-#[derive(Default)]
-struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Hash whole strings at once with the same function the VM uses for string sets.
-        self.0 = self.0.rotate_left(5) ^ crate::vm::consts::hash_bytes(bytes);
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = self.0.rotate_left(5) ^ u64::from(i);
-    }
-}
-
-type FastMap<V> = HashMap<Box<str>, V, BuildHasherDefault<FastHasher>>;
+/// The owners' rules of a domain, by owner.
+type FastMap<V> = HashMap<Box<str>, V, BuildHasherDefault<crate::vm::consts::FastHasher>>;
 
 /// A bundle ready for evaluation.
 pub struct Loaded {

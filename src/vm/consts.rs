@@ -68,6 +68,54 @@ pub fn hash_bytes(s: &[u8]) -> u64 {
     h ^ (h >> 33)
 }
 
+/// A fast hasher for tables keyed by policy data (names, domains, constants): FxHash-style
+/// mixing a word at a time, strings through [`hash_bytes`], and a final avalanche so that
+/// both the low bits (bucket) and the high bits (hashbrown's tags) depend on every input.
+/// The keys come from policies and from the engine's own tables, not from requests chosen
+/// to collide.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FastHasher(u64);
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for FastHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        let h = self.0 ^ (self.0 >> 33);
+        let h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.add(hash_bytes(bytes));
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
 /// String equality without a library call for short strings (country codes, roles,
 /// domain names): the strings compared have equal hashes and lengths, so they are almost
 /// always equal, and a call to `memcmp` would cost more than the comparison.
