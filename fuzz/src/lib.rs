@@ -92,8 +92,15 @@ pub fn compile_and_load(program: &Program, sources: &Sources) -> Engine {
 pub fn agree(program: &Program, snap: &Snapshot, values: &[Option<Value>], what: &dyn Fn() -> String) {
     let buf = snap.request_from_values(values.to_vec());
     let req = buf.view();
+    // The same request with its string, number and address sets set through the typed
+    // builder: the engine's specialised tests read those shapes directly, and must decide
+    // exactly as on owned values.
+    let typed_sets = TypedSets::of(values, snap);
+    let mut typed = buf.view();
+    typed_sets.apply(&mut typed);
     for hook in Hook::ALL {
         let vm = snap.decide(hook, &req);
+        assert_eq!(snap.decide(hook, &typed), vm, "typed builder sets decide differently at {hook} for\n{}", what());
         let rf = reference::decide(program, hook, values);
         if let Some(reference::EvalError::Internal(m)) = &rf.error {
             panic!("reference runtime error on a well-typed policy at {hook}: {m}\n{}", what());
@@ -118,6 +125,63 @@ pub fn agree(program: &Program, snap: &Snapshot, values: &[Option<Value>], what:
         // Explaining must not fail either, and lists only rules that exist.
         for e in snap.explain(hook, &req) {
             assert!(snap.rule(e.rule).is_some(), "explain names a rule that does not exist");
+        }
+    }
+}
+
+/// A request's sets in the typed builder's shapes (as in tests/differential.rs).
+struct TypedSets<'v> {
+    strs: Vec<(dictum::engine::Attr, Vec<&'v str>)>,
+    nums: Vec<(dictum::engine::Attr, Vec<i64>)>,
+    ips: Vec<(dictum::engine::Attr, Vec<std::net::IpAddr>)>,
+}
+
+impl<'v> TypedSets<'v> {
+    fn of(values: &'v [Option<Value>], snap: &Snapshot) -> TypedSets<'v> {
+        use dictum::schema::AttrId;
+        use dictum::types::Type;
+        let mut t = TypedSets { strs: Vec::new(), nums: Vec::new(), ips: Vec::new() };
+        for (i, v) in values.iter().enumerate() {
+            let Some(Value::Set(items)) = v else { continue };
+            let Ok(i) = u32::try_from(i) else { continue };
+            let id = AttrId(i);
+            let Ok(attr) = snap.attr(&snap.schema().attr_path(id)) else { continue };
+            let Some(Type::Set(inner)) = snap.schema().attr(id).map(|a| &a.ty) else { continue };
+            match **inner {
+                Type::String => t.strs.push((
+                    attr,
+                    items.iter().filter_map(|x| if let Value::Str(s) = x { Some(s.as_str()) } else { None }).collect(),
+                )),
+                Type::Int | Type::Timestamp | Type::Duration | Type::Enum(_) => t.nums.push((
+                    attr,
+                    items
+                        .iter()
+                        .filter_map(|x| match x {
+                            Value::Int(n) | Value::Timestamp(n) | Value::Duration(n) => Some(*n),
+                            Value::Enum(e) => Some(i64::from(*e)),
+                            _ => None,
+                        })
+                        .collect(),
+                )),
+                Type::Ip => t.ips.push((
+                    attr,
+                    items.iter().filter_map(|x| if let Value::Ip(ip) = x { Some(*ip) } else { None }).collect(),
+                )),
+                _ => {}
+            }
+        }
+        t
+    }
+
+    fn apply<'r>(&'r self, req: &mut dictum::engine::Request<'r>) {
+        for (a, v) in &self.strs {
+            req.set_strs(*a, v).expect("a string set fits its attribute");
+        }
+        for (a, v) in &self.nums {
+            req.set_ints(*a, v).expect("a number set fits its attribute");
+        }
+        for (a, v) in &self.ips {
+            req.set_ips(*a, v).expect("an address set fits its attribute");
         }
     }
 }
