@@ -65,8 +65,10 @@ fn deep_set_types_are_an_error_not_a_crash() {
             Some(Code::NestingTooDeep),
             "parameter type, depth {depth}"
         );
-        let mut limits = Limits::default();
-        limits.max_file_bytes = 8 << 20;
+        let limits = Limits {
+            max_file_bytes: 8 << 20,
+            ..Limits::default()
+        };
         let schema = format!("entity extra on access {{ a: {ty}; }}");
         let diags = dictum::schema::load(
             FileId(0),

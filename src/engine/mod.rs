@@ -666,11 +666,7 @@ impl Loaded {
             use crate::vm::Instr as I;
             match ins {
                 I::Ret => break,
-                I::Has(i) => {
-                    if !ids.contains(i) {
-                        ids.push(*i);
-                    }
-                }
+                I::Has(i) => note(&crate::vm::Src::Attr(*i)),
                 I::Push(s)
                 | I::Truth(s)
                 | I::Matches { text: s, .. }

@@ -114,10 +114,8 @@ pub fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnost
             // Closes a type if one is open; a comparison otherwise (no type is open
             // inside an expression), and then nothing to count.
             b'>' => open_types = open_types.saturating_sub(1),
-            b')' | b'}' | b']' => {
-                if stack.len() > 1 {
-                    open_quants -= stack.pop().unwrap_or(0);
-                }
+            b')' | b'}' | b']' if stack.len() > 1 => {
+                open_quants -= stack.pop().unwrap_or(0);
             }
             b';' => {
                 open_types = 0;

@@ -1239,8 +1239,7 @@ fn unescape(raw: &str) -> std::result::Result<String, String> {
 fn parse_duration(s: &str) -> Option<i64> {
     let mut total: i64 = 0;
     let mut num: i64 = 0;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    for c in s.chars() {
         if let Some(d) = c.to_digit(10) {
             num = num.checked_mul(10)?.checked_add(i64::from(d))?;
             continue;
