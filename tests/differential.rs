@@ -164,6 +164,13 @@ fn leaf() -> impl Strategy<Value = String> {
             .prop_map(|(o, h)| format!("request.time.hour {o} {h}"))
             .boxed(),
         Just("request.time.weekday in {mon, tue, wed, thu, fri}".to_string()).boxed(),
+        // Numbers and enum values in constant sets (the engine's `NumIn` test).
+        proptest::sample::select(&["{1, 3}", "{0}", "{2, 4, 6}"][..])
+            .prop_map(|s| format!("server.tier in {s}"))
+            .boxed(),
+        proptest::sample::select(&["{managed, compromised}", "{unmanaged}"][..])
+            .prop_map(|s| format!("(client has posture and client.posture in {s})"))
+            .boxed(),
         (
             cmp.clone(),
             proptest::sample::select(&["09:00", "12:30:00", "18:00"][..]),

@@ -360,6 +360,12 @@ impl Check {
                 }
                 _ => None,
             },
+            TestKind::NumIn => match (slot(), konst()) {
+                (Some(Slot::Scalar(Scalar::Num(n))), Some(Const::NumSet(v))) => {
+                    Some(v.binary_search(n).is_ok())
+                }
+                _ => None,
+            },
             TestKind::IpInNets => match (slot(), konst()) {
                 (Some(Slot::Scalar(Scalar::Ip(ip))), Some(Const::CidrSet(nets))) => {
                     Some(nets.contains_ip(*ip))
@@ -406,7 +412,7 @@ impl Check {
                 _ => None,
             },
             TestKind::Has => Some(slot().is_some()),
-            TestKind::NumIn | TestKind::Generic => None,
+            TestKind::Generic => None,
         };
         match fast {
             Some(r) => Ok(r),
