@@ -242,3 +242,43 @@ domain "bank.example" {
         vec![("client.posture".to_string(), "managed".to_string())]
     );
 }
+
+#[test]
+fn handles_work_only_with_requests_of_their_schema() {
+    // Two engines with different schemas: the second adds an attribute, so the fingerprints
+    // differ even where the slots line up.
+    let standard = engine(r#"platform { policy "a" on access { permit; } }"#);
+    let mut extended_schema = Schema::standard().unwrap();
+    let diags = dictum::schema::load(
+        dictum::source::FileId(0),
+        "entity extra on access { note: string; }",
+        &mut extended_schema,
+        &dictum::syntax::Limits::default(),
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let extended = Engine::new(
+        compile_sources(
+            &[(
+                "p.policy",
+                r#"platform { policy "a" on access { permit; } }"#,
+            )],
+            extended_schema,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+
+    let mine = standard.attr("client.country").unwrap();
+    let theirs = extended.attr("client.country").unwrap();
+    let mut req = standard.request();
+    req.set_str(mine, "US").unwrap();
+    assert!(req.has(mine));
+    // Same path, same kind, same slot number: still refused, and nothing is written.
+    req.clear();
+    let err = req.set_str(theirs, "US").unwrap_err();
+    assert!(err.to_string().contains("another schema"), "{err}");
+    assert!(!req.has(mine));
+    // The wrong kind through a handle of the right schema names the kind.
+    let err = req.set_int(mine, 3).unwrap_err();
+    assert!(err.to_string().contains("does not hold an int"), "{err}");
+}
