@@ -40,8 +40,9 @@ fn str_lit() -> impl Strategy<Value = String> {
     proptest::sample::select(STRS).prop_map(|s| format!("{s:?}"))
 }
 
-fn str_set_lit() -> impl Strategy<Value = String> {
-    proptest::collection::btree_set(proptest::sample::select(STRS), 0..4).prop_map(|s| {
+/// A set literal of up to three distinct strings from `items`.
+fn set_lit_of(items: &'static [&'static str]) -> impl Strategy<Value = String> {
+    proptest::collection::btree_set(proptest::sample::select(items), 0..4).prop_map(|s| {
         format!(
             "{{{}}}",
             s.iter()
@@ -52,16 +53,12 @@ fn str_set_lit() -> impl Strategy<Value = String> {
     })
 }
 
+fn str_set_lit() -> impl Strategy<Value = String> {
+    set_lit_of(STRS)
+}
+
 fn tag_set_lit() -> impl Strategy<Value = String> {
-    proptest::collection::btree_set(proptest::sample::select(TAGS), 0..4).prop_map(|s| {
-        format!(
-            "{{{}}}",
-            s.iter()
-                .map(|x| format!("{x:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })
+    set_lit_of(TAGS)
 }
 
 fn str_attr() -> impl Strategy<Value = &'static str> {

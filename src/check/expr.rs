@@ -47,6 +47,34 @@ fn typed(kind: TKind, ty: Type, span: Span) -> Typed {
 }
 
 impl Checker<'_> {
+    /// The attribute `field` of the entity named `ent` (which exists), or an error listing
+    /// the entity's attributes. Shared by expressions and by fixture and test statements.
+    pub(super) fn entity_attr(&mut self, ent: &Ident, field: &Ident) -> Option<AttrId> {
+        if let Some(id) = self.schema.attr_named(&ent.name, &field.name) {
+            return Some(id);
+        }
+        let names: Vec<String> = self
+            .schema
+            .entity_named(&ent.name)
+            .map(|(_, e)| {
+                e.attrs
+                    .iter()
+                    .filter_map(|id| self.schema.attr(*id).map(|a| a.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let d = Diagnostic::new(
+            Code::UnknownAttribute,
+            field.span,
+            format!("entity `{}` has no attribute `{}`", ent.name, field.name),
+        )
+        .label("unknown attribute");
+        let help = did_you_mean(&field.name, names.iter().map(String::as_str))
+            .unwrap_or_else(|| format!("its attributes are {}", backticked(&names)));
+        self.error(d.help(help));
+        None
+    }
+
     /// Type an expression; `expected` guides bare enum values and lattice levels. Reports
     /// problems and returns `None` when the expression has none usable type.
     pub(super) fn expr(&mut self, e: &Expr, ctx: &Ctx, expected: Option<&Type>) -> Typed {
@@ -559,26 +587,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        match self.schema.attr_named(&ent.name, &field.name) {
-            Some(id) => Some(id),
-            None => {
-                let names: Vec<String> = entity
-                    .attrs
-                    .iter()
-                    .filter_map(|id| self.schema.attr(*id).map(|a| a.name.clone()))
-                    .collect();
-                let d = Diagnostic::new(
-                    Code::UnknownAttribute,
-                    field.span,
-                    format!("entity `{}` has no attribute `{}`", ent.name, field.name),
-                )
-                .label("unknown attribute");
-                let help = did_you_mean(&field.name, names.iter().map(String::as_str))
-                    .unwrap_or_else(|| format!("its attributes are {}", backticked(&names)));
-                self.error(d.help(help));
-                None
-            }
-        }
+        self.entity_attr(ent, field)
     }
 
     fn set_lit(&mut self, items: &[Expr], ctx: &Ctx, expected: Option<&Type>, span: Span) -> Typed {

@@ -1124,7 +1124,7 @@ impl<'a> Checker<'a> {
         entity: &ast::Ident,
         attr: &ast::Ident,
     ) -> Option<crate::schema::AttrId> {
-        let Some((_, e)) = self.schema.entity_named(&entity.name) else {
+        if self.schema.entity_named(&entity.name).is_none() {
             let d = Diagnostic::new(
                 Code::UnknownEntity,
                 entity.span,
@@ -1140,27 +1140,8 @@ impl<'a> Checker<'a> {
                 None => d,
             });
             return None;
-        };
-        match self.schema.attr_named(&entity.name, &attr.name) {
-            Some(id) => Some(id),
-            None => {
-                let names: Vec<String> = e
-                    .attrs
-                    .iter()
-                    .filter_map(|id| self.schema.attr(*id).map(|a| a.name.clone()))
-                    .collect();
-                let d = Diagnostic::new(
-                    Code::UnknownAttribute,
-                    attr.span,
-                    format!("entity `{}` has no attribute `{}`", entity.name, attr.name),
-                )
-                .label("unknown attribute");
-                let help = did_you_mean(&attr.name, names.iter().map(String::as_str))
-                    .unwrap_or_else(|| format!("its attributes are {}", backticked(&names)));
-                self.error(d.help(help));
-                None
-            }
         }
+        self.entity_attr(entity, attr)
     }
 
     fn test(&mut self, t: &TestDecl) {

@@ -114,19 +114,19 @@ impl Conds {
     ) -> Option<Cond> {
         let at = entry as usize;
         let (first, next) = self.test_at(code, at, args, consts)?;
-        match code.get(next)? {
-            Instr::Ret => Some(Cond::One(first)),
-            Instr::JumpIfFalse(t) | Instr::JumpIfTrue(t) => {
-                let all = matches!(code.get(next)?, Instr::JumpIfFalse(_));
-                let (second, end) = self.test_at(code, next + 1, args, consts)?;
-                // Both the jump and the fall-through must reach the same final `ret`.
-                if *t as usize == end && matches!(code.get(end)?, Instr::Ret) {
-                    return Some(Cond::Two { first, second, all });
-                }
-                None
-            }
-            _ => None,
-        }
+        let (all, target) = match *code.get(next)? {
+            Instr::Ret => return Some(Cond::One(first)),
+            Instr::JumpIfFalse(t) => (true, t),
+            Instr::JumpIfTrue(t) => (false, t),
+            _ => return None,
+        };
+        let (second, end) = self.test_at(code, next + 1, args, consts)?;
+        // Both the jump and the fall-through must reach the same final `ret`.
+        (target as usize == end && matches!(code.get(end)?, Instr::Ret)).then_some(Cond::Two {
+            first,
+            second,
+            all,
+        })
     }
 
     /// The test at `at` (optionally followed by `not`) and the index after it.

@@ -87,10 +87,19 @@ egress if {{
 }}
 
 # No write-down on the clearance lattice.
-write_down if {{
+{common}"#,
+        blocked = set(BLOCKED),
+        eu = set(EU),
+        common = COMMON_RULES
+    )
+}
+
+/// The rules both shapes share, after their constants: no write-down, `under`, encrypt
+/// and log.
+const COMMON_RULES: &str = r#"write_down if {
 	input.target.kind == "object"
 	levels[input.object.clearance] > levels[input.target.clearance]
-}}
+}
 
 under(name, domain) if name == domain
 
@@ -103,11 +112,7 @@ encrypt := "aes_256_gcm" if "fips" in input.object.tags
 default record_client_ip := true
 
 record_client_ip := false if input.client.country in eu
-"#,
-        blocked = set(BLOCKED),
-        eu = set(EU)
-    )
-}
+"#;
 
 /// The data document, as JSON text (how OPA deployments ship it).
 pub fn data_json(w: &Workload) -> String {
@@ -336,25 +341,10 @@ eu := {{{eu}}}
 
 levels := {{"unclassified": 0, "confidential": 1, "secret": 2, "top_secret": 3}}
 
-write_down if {{
-	input.target.kind == "object"
-	levels[input.object.clearance] > levels[input.target.clearance]
-}}
-
-under(name, domain) if name == domain
-
-under(name, domain) if endswith(name, concat("", [".", domain]))
-
-default encrypt := "chacha20_poly1305"
-
-encrypt := "aes_256_gcm" if "fips" in input.object.tags
-
-default record_client_ip := true
-
-record_client_ip := false if input.client.country in eu
-"#,
+{common}"#,
             blocked = set(BLOCKED),
-            eu = set(EU)
+            eu = set(EU),
+            common = COMMON_RULES
         ),
     )];
     let q = |v: &[String]| {
