@@ -460,9 +460,9 @@ impl Loaded {
                 message: "no such attribute".into(),
             })?;
         Ok(Attr {
+            key: request::handle_key(self.schema_fp, kind.code()),
             id,
             kind,
-            schema_fp: self.schema_fp,
         })
     }
 

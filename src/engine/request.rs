@@ -40,11 +40,19 @@ fn rerr<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Req
 /// A resolved attribute: its slot and type, obtained once from `Engine::attr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Attr {
+    /// The schema the handle was resolved in and the kind of value the attribute holds,
+    /// in one word ([`handle_key`]): a setter checks both with one comparison against a
+    /// key it computes from the request's schema and its own kind, a constant.
+    pub(crate) key: u64,
     pub(crate) id: AttrId,
     pub(crate) kind: Kind,
-    /// Fingerprint of the schema the handle was resolved in: a setter checks it with one
-    /// comparison instead of looking the attribute up again.
-    pub(crate) schema_fp: u64,
+}
+
+/// The word a setter compares: the schema fingerprint with its low byte replaced by the
+/// kind's code. Two schemas collide only if their fingerprints agree in 56 bits.
+#[inline(always)]
+pub(crate) const fn handle_key(schema_fp: u64, kind_code: u8) -> u64 {
+    (schema_fp & !0xff) | kind_code as u64
 }
 
 impl Attr {
@@ -72,6 +80,29 @@ pub(crate) enum Kind {
     NumSet,
     IpSet,
     OtherSet,
+}
+
+impl Kind {
+    /// A small number per kind, for [`handle_key`]. Every symbol kind has one code: the
+    /// symbol itself names the attribute it was resolved for.
+    pub(crate) const fn code(self) -> u8 {
+        match self {
+            Kind::Bool => 1,
+            Kind::Int => 2,
+            Kind::Str => 3,
+            Kind::Ip => 4,
+            Kind::Cidr => 5,
+            Kind::Timestamp => 6,
+            Kind::Duration => 7,
+            Kind::Time => 8,
+            Kind::Symbol(_) => 9,
+            Kind::Label => 10,
+            Kind::StrSet => 11,
+            Kind::NumSet => 12,
+            Kind::IpSet => 13,
+            Kind::OtherSet => 14,
+        }
+    }
 }
 
 /// An enum value, lattice level or weekday resolved for one attribute
@@ -125,9 +156,13 @@ pub(crate) fn kind_of(schema: &Schema, ty: &Type) -> Kind {
 }
 
 /// A request under construction or ready for evaluation.
+///
+/// The slots are a fixed array of [`MAX_ATTRS`] whatever the schema's size, so that a
+/// setter and the evaluator index them without a bounds check (an attribute id is below
+/// `MAX_ATTRS` by construction); a slot is read only when its presence bit is set.
 #[derive(Clone, Debug)]
 pub struct Request<'a> {
-    pub(crate) slots: Vec<Slot<'a>>,
+    pub(crate) slots: Box<[Slot<'a>; MAX_ATTRS]>,
     pub(crate) present: [u64; MAX_ATTRS / 64],
     /// Fingerprint of the schema the slots are numbered by.
     pub(crate) schema_fp: u64,
@@ -137,7 +172,7 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     pub(crate) fn new(schema_fp: u64, kinds: std::sync::Arc<[Kind]>) -> Request<'a> {
         Request {
-            slots: vec![Slot::Absent; kinds.len()],
+            slots: Box::new([Slot::Absent; MAX_ATTRS]),
             present: [0; MAX_ATTRS / 64],
             schema_fp,
             kinds,
@@ -151,29 +186,30 @@ impl<'a> Request<'a> {
         self.present = [0; MAX_ATTRS / 64];
     }
 
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, a: Attr, want: Kind, slot: Slot<'a>, what: &str) -> Result<(), RequestError> {
         let i = a.id.0 as usize;
         // The handle was resolved in this schema (so `a.kind` is the attribute's kind), and
-        // the value has that kind.
-        if a.kind != want || a.schema_fp != self.schema_fp {
+        // the value has that kind: one comparison, the right side folds to a constant and
+        // the request's fingerprint.
+        if a.key != handle_key(self.schema_fp, want.code()) {
             return Err(self.wrong(a, what));
         }
-        match (self.slots.get_mut(i), self.present.get_mut(i / 64)) {
-            (Some(s), Some(w)) => {
-                *s = slot;
-                *w |= 1u64 << (i % 64);
-                Ok(())
-            }
-            _ => Err(self.wrong(a, what)),
+        // `i % MAX_ATTRS` is `i` for every handle (ids are below `MAX_ATTRS`), and lets
+        // both writes go without a bounds check.
+        let i = i % MAX_ATTRS;
+        if let (Some(s), Some(w)) = (self.slots.get_mut(i), self.present.get_mut(i / 64)) {
+            *s = slot;
+            *w |= 1u64 << (i % 64);
         }
+        Ok(())
     }
 
     #[cold]
     #[inline(never)]
     fn wrong(&self, a: Attr, what: &str) -> RequestError {
         let i = a.id.0 as usize;
-        if a.schema_fp != self.schema_fp || self.kinds.get(i) != Some(&a.kind) {
+        if a.key & !0xff != self.schema_fp & !0xff || self.kinds.get(i) != Some(&a.kind) {
             RequestError {
                 path: format!("attribute #{i}"),
                 message: "this attribute handle belongs to another schema".into(),

@@ -8,6 +8,7 @@
 pub mod cond;
 pub mod consts;
 
+use crate::bundle::MAX_ATTRS;
 use crate::check::program::{Accessor, ArithOp, CmpOp, InKind};
 use crate::value::Value;
 use consts::{CidrSet, DomainSet, Scalar, StrSet, glob_match, is_under, subnet};
@@ -325,24 +326,26 @@ pub enum VmError {
 /// (clearing a request resets the bits, not the slots).
 #[derive(Clone, Copy, Debug)]
 pub struct Slots<'a> {
-    /// One slot per attribute.
-    pub values: &'a [Slot<'a>],
-    /// Presence bitset: bit i set when attribute i is carried.
-    pub present: &'a [u64],
+    /// One slot per attribute id (ids are below `MAX_ATTRS`).
+    pub values: &'a [Slot<'a>; MAX_ATTRS],
+    /// Presence bitset: bit i set when attribute i is carried. A slot whose bit is set is
+    /// never `Absent` (the request's writers keep that invariant).
+    pub present: &'a [u64; MAX_ATTRS / 64],
 }
 
 impl<'a> Slots<'a> {
     /// The attribute in slot `i`, if the request carries it.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, i: usize) -> Option<&'a Slot<'a>> {
+        // One comparison; both reads below are then within their arrays.
+        if i >= MAX_ATTRS {
+            return None;
+        }
         let word = self.present.get(i / 64)?;
         if word & (1u64 << (i % 64)) == 0 {
             return None;
         }
-        match self.values.get(i) {
-            Some(Slot::Absent) | None => None,
-            s => s,
-        }
+        self.values.get(i)
     }
 }
 
