@@ -255,6 +255,7 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
             any_domain,
         }
     });
+    conds.seal();
     Index {
         domains,
         hooks,
@@ -377,7 +378,7 @@ impl Loaded {
     /// Whether a rule's condition holds.
     #[inline(always)]
     pub(super) fn holds(&self, e: &Entry, env: &Env<'_>) -> Result<bool, VmError> {
-        match e.cond.eval_direct(env, &self.index.conds.generic) {
+        match e.cond.eval_direct(env, &self.index.conds) {
             Some(r) => r,
             None => self.run_code(e, env),
         }

@@ -298,6 +298,20 @@ impl std::ops::Deref for Snapshot {
     }
 }
 
+/// The denial naming the first required attribute a request lacks.
+#[cold]
+#[inline(never)]
+fn missing_attr(hook: Hook, need: &[u64], have: &[u64]) -> Decision {
+    let first = need.iter().zip(have).enumerate().find_map(|(w, (n, h))| {
+        let missing = n & !h;
+        (missing != 0).then(|| u32::try_from(w * 64).unwrap_or(0) + missing.trailing_zeros())
+    });
+    match first {
+        Some(id) => Decision::deny(hook, Reason::Missing(AttrId(id))),
+        None => Decision::deny(hook, Reason::Internal),
+    }
+}
+
 /// Fingerprint of a schema: requests built for one are only evaluated against it.
 fn schema_fingerprint(s: &Schema) -> u64 {
     crate::bundle::fnv1a(s.to_text().as_bytes())
@@ -587,13 +601,15 @@ impl Loaded {
         if req.schema_fp != self.schema_fp {
             return Decision::deny(hook, Reason::SchemaMismatch);
         }
-        if let Some(req_words) = self.required.get(hook.index()) {
-            for (w, (need, have)) in req_words.iter().zip(req.present.iter()).enumerate() {
-                let missing = need & !have;
-                if missing != 0 {
-                    let id = u32::try_from(w * 64).unwrap_or(0) + missing.trailing_zeros();
-                    return Decision::deny(hook, Reason::Missing(AttrId(id)));
-                }
+        if let Some(need) = self.required.get(hook.index()) {
+            // All words at once, without a branch per word: the common case is nothing
+            // missing, and naming the first missing attribute is the cold path's job.
+            let missing = need
+                .iter()
+                .zip(&req.present)
+                .fold(0, |acc, (n, have)| acc | (n & !have));
+            if missing != 0 {
+                return missing_attr(hook, need, &req.present);
             }
         }
         match self.decide_inner(hook, req.slots()) {

@@ -14,7 +14,7 @@
 //! the same instruction, so results never differ from the interpreter's (the
 //! differential tests compare both with the reference evaluator).
 
-use super::consts::Scalar;
+use super::consts::{Inline, Scalar};
 use super::{Const, Env, Instr, SetView, Slot, Src, VmError};
 use crate::check::program::{CmpOp, InKind};
 
@@ -33,6 +33,14 @@ pub enum TestKind {
     SetHasStr,
     /// `attr has any SET`: a request set shares an element with a constant string set.
     SetHasAnyStr,
+    /// `StrIn` with the set laid out in [`Conds::inline`] at `n` (`b` is still the set's
+    /// constant, for value shapes the fast path does not handle).
+    StrInSmall,
+    /// `IpInNets` with the networks' IPv4 ranges laid out in [`Conds::inline`] at `n`; an
+    /// IPv6 address is tested against the constant `b`.
+    IpInRanges,
+    /// `SetHasAnyStr` with the set laid out in [`Conds::inline`] at `n`.
+    SetHasAnySmall,
     /// `attr == "x"` (`op` is `Eq` or `Ne`; `b`: the string's constant).
     StrCmp,
     /// `attr OP n` on numbers (`b`: the constant, `n`: its value; constants outside the
@@ -62,7 +70,8 @@ pub struct Check {
     pub a: u32,
     /// The constant (or second attribute, or generic instruction) it is tested against.
     pub b: u32,
-    /// `NumCmp`: the constant's value, inline.
+    /// `NumCmp`: the constant's value, inline. `StrInSmall`, `IpInRanges` and
+    /// `SetHasAnySmall`: where the set starts in [`Conds::inline`].
     pub n: i32,
 }
 
@@ -95,11 +104,17 @@ pub enum Cond {
     },
 }
 
-/// Resolution state shared by every condition of a bundle: the generic instructions.
+/// Resolution state shared by every condition of a bundle: the generic instructions and
+/// the small sets laid out inline.
 #[derive(Debug, Default)]
 pub struct Conds {
     /// Single tests with no specialised form, operands resolved (no `Src::Param`).
     pub generic: Vec<Instr>,
+    /// The small sets tests read directly, in resolution order (one tenant's together).
+    pub inline: Inline,
+    /// Where each constant already laid out in `inline` starts, by constant index: a
+    /// platform set every tenant's rules test is laid out once.
+    placed: std::collections::HashMap<u32, i32>,
 }
 
 impl Conds {
@@ -163,7 +178,13 @@ impl Conds {
                 elem: Src::Attr(a),
                 coll: Src::Const(k),
             } => match konst(k)? {
-                Const::StrSet { .. } => check(TestKind::StrIn, a, k),
+                Const::StrSet { set, .. } => match self.place(k, |i| i.push_strs(set)) {
+                    Some(at) => Check {
+                        n: at,
+                        ..check(TestKind::StrInSmall, a, k)
+                    },
+                    None => check(TestKind::StrIn, a, k),
+                },
                 Const::NumSet(_) => check(TestKind::NumIn, a, k),
                 _ => self.generic(instr)?,
             },
@@ -171,7 +192,16 @@ impl Conds {
                 kind: InKind::AnyNetwork,
                 elem: Src::Attr(a),
                 coll: Src::Const(k),
-            } if matches!(konst(k)?, Const::CidrSet(_)) => check(TestKind::IpInNets, a, k),
+            } => match konst(k)? {
+                Const::CidrSet(nets) => match self.place(k, |i| i.push_ranges(nets)) {
+                    Some(at) => Check {
+                        n: at,
+                        ..check(TestKind::IpInRanges, a, k)
+                    },
+                    None => check(TestKind::IpInNets, a, k),
+                },
+                _ => self.generic(instr)?,
+            },
             Instr::In {
                 kind: InKind::Member,
                 elem: Src::Const(k),
@@ -186,7 +216,16 @@ impl Conds {
             | Instr::HasAny {
                 a: Src::Const(k),
                 b: Src::Attr(a),
-            } if matches!(konst(k)?, Const::StrSet { .. }) => check(TestKind::SetHasAnyStr, a, k),
+            } => match konst(k)? {
+                Const::StrSet { set, .. } => match self.place(k, |i| i.push_strs(set)) {
+                    Some(at) => Check {
+                        n: at,
+                        ..check(TestKind::SetHasAnySmall, a, k)
+                    },
+                    None => check(TestKind::SetHasAnyStr, a, k),
+                },
+                _ => self.generic(instr)?,
+            },
             Instr::Cmp {
                 op,
                 a: Src::Attr(a),
@@ -234,6 +273,23 @@ impl Conds {
             Instr::Has(a) => check(TestKind::Has, a, 0),
             _ => self.generic(instr)?,
         })
+    }
+
+    /// Resolution is over: drop what only resolving needed.
+    pub fn seal(&mut self) {
+        self.placed = std::collections::HashMap::new();
+        self.generic.shrink_to_fit();
+        self.inline.shrink_to_fit();
+    }
+
+    /// Where constant `k` is laid out inline, laying it out with `push` the first time.
+    fn place(&mut self, k: u32, push: impl FnOnce(&mut Inline) -> Option<i32>) -> Option<i32> {
+        if let Some(&at) = self.placed.get(&k) {
+            return Some(at);
+        }
+        let at = push(&mut self.inline)?;
+        self.placed.insert(k, at);
+        Some(at)
     }
 
     /// A test with no specialised form, kept as an instruction. `None` when it is not a
@@ -312,15 +368,15 @@ fn resolve_instr(instr: Instr, args: &[u32]) -> Option<Instr> {
 impl Check {
     /// The instruction this check specialises, for value shapes the fast path does not
     /// handle.
-    fn instr(&self, generic: &[Instr]) -> Result<Instr, VmError> {
+    fn instr(&self, conds: &Conds) -> Result<Instr, VmError> {
         let (a, b) = (Src::Attr(self.a), Src::Const(self.b));
         Ok(match self.kind {
-            TestKind::StrIn | TestKind::NumIn => Instr::In {
+            TestKind::StrIn | TestKind::StrInSmall | TestKind::NumIn => Instr::In {
                 kind: InKind::Member,
                 elem: a,
                 coll: b,
             },
-            TestKind::IpInNets => Instr::In {
+            TestKind::IpInNets | TestKind::IpInRanges => Instr::In {
                 kind: InKind::AnyNetwork,
                 elem: a,
                 coll: b,
@@ -330,7 +386,7 @@ impl Check {
                 elem: b,
                 coll: a,
             },
-            TestKind::SetHasAnyStr => Instr::HasAny { a, b },
+            TestKind::SetHasAnyStr | TestKind::SetHasAnySmall => Instr::HasAny { a, b },
             TestKind::StrCmp | TestKind::NumCmp => Instr::Cmp { op: self.op, a, b },
             TestKind::NumCmpAttrs => Instr::Cmp {
                 op: self.op,
@@ -339,18 +395,21 @@ impl Check {
             },
             TestKind::UnderSet => Instr::Under { name: a, domain: b },
             TestKind::Has => Instr::Has(self.a),
-            TestKind::Generic => *generic.get(self.b as usize).ok_or(VmError::Malformed)?,
+            TestKind::Generic => *conds
+                .generic
+                .get(self.b as usize)
+                .ok_or(VmError::Malformed)?,
         })
     }
 
     /// Evaluate the check.
     #[inline(always)]
-    pub fn eval(&self, env: &Env<'_>, generic: &[Instr]) -> Result<bool, VmError> {
-        Ok(self.test(env, generic)? != self.negate)
+    pub fn eval(&self, env: &Env<'_>, conds: &Conds) -> Result<bool, VmError> {
+        Ok(self.test(env, conds)? != self.negate)
     }
 
     #[inline(always)]
-    fn test(&self, env: &Env<'_>, generic: &[Instr]) -> Result<bool, VmError> {
+    fn test(&self, env: &Env<'_>, conds: &Conds) -> Result<bool, VmError> {
         let slot = || env.slots.get(self.a as usize);
         let konst = || env.consts.get(self.b as usize);
         let fast = match self.kind {
@@ -358,6 +417,20 @@ impl Check {
                 (Some(Slot::Scalar(Scalar::Str(s))), Some(Const::StrSet { set, .. })) => {
                     Some(set.contains(s))
                 }
+                _ => None,
+            },
+            TestKind::StrInSmall => match slot() {
+                Some(Slot::Scalar(Scalar::Str(s))) => conds.inline.has_str(self.n, s),
+                _ => None,
+            },
+            TestKind::IpInRanges => match slot() {
+                Some(Slot::Scalar(Scalar::Ip(std::net::IpAddr::V4(ip)))) => {
+                    conds.inline.in_ranges(self.n, u32::from(*ip))
+                }
+                _ => None,
+            },
+            TestKind::SetHasAnySmall => match slot() {
+                Some(Slot::Set(SetView::Strs(items))) => conds.inline.has_any_str(self.n, items),
                 _ => None,
             },
             TestKind::NumIn => match (slot(), konst()) {
@@ -416,7 +489,7 @@ impl Check {
         };
         match fast {
             Some(r) => Ok(r),
-            None => super::test(&self.instr(generic)?, &mut super::Direct, env),
+            None => super::test(&self.instr(conds)?, &mut super::Direct, env),
         }
     }
 }
@@ -437,13 +510,13 @@ pub(super) fn num_cmp(op: CmpOp, x: i64, y: i64) -> bool {
 impl Cond {
     /// Evaluate a condition that does not need the interpreter; `Code` is the caller's.
     #[inline]
-    pub fn eval_direct(&self, env: &Env<'_>, generic: &[Instr]) -> Option<Result<bool, VmError>> {
+    pub fn eval_direct(&self, env: &Env<'_>, conds: &Conds) -> Option<Result<bool, VmError>> {
         Some(match self {
             Cond::Always => Ok(true),
-            Cond::One(c) => c.eval(env, generic),
-            Cond::Two { first, second, all } => match first.eval(env, generic) {
+            Cond::One(c) => c.eval(env, conds),
+            Cond::Two { first, second, all } => match first.eval(env, conds) {
                 Ok(r) if r != *all => Ok(r),
-                Ok(_) => second.eval(env, generic),
+                Ok(_) => second.eval(env, conds),
                 Err(e) => Err(e),
             },
             Cond::Code { .. } => return None,

@@ -169,9 +169,13 @@ const SMALL: usize = 8;
 /// A string's length and its first and last eight bytes (overlapping, zero-padded): for
 /// strings of at most 16 bytes the key is the string itself; longer ones are compared in
 /// full when their keys match.
+///
+/// A set's key also holds where its string is in the arena, so that a scan reads one
+/// array; a query's key has offset 0, and [`Key::same`] ignores the offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
-    len: usize,
+    len: u32,
+    off: u32,
     first: u64,
     last: u64,
 }
@@ -212,10 +216,17 @@ impl Key {
             }
         };
         Key {
-            len: n,
+            len: u32::try_from(n).unwrap_or(u32::MAX),
+            off: 0,
             first,
             last,
         }
+    }
+
+    /// Same length and same first and last words.
+    #[inline(always)]
+    fn same(&self, other: &Key) -> bool {
+        self.len == other.len && self.first == other.first && self.last == other.last
     }
 }
 
@@ -276,7 +287,11 @@ impl StrSet {
             }
         }
         let small: Box<[Key]> = if sorted.len() <= SMALL {
-            sorted.iter().map(|s| Key::of(s)).collect()
+            sorted
+                .iter()
+                .zip(&entries)
+                .map(|(s, &(off, _))| Key { off, ..Key::of(s) })
+                .collect()
         } else {
             Box::new([])
         };
@@ -310,8 +325,7 @@ impl StrSet {
         let k = Key::of(s);
         self.small
             .iter()
-            .zip(&self.items)
-            .any(|(x, &(off, len))| *x == k && (k.len <= 16 || self.text(off, len) == s))
+            .any(|x| x.same(&k) && (k.len <= 16 || self.text(x.off, x.len) == s))
     }
 
     /// Whether `s`, whose [`hash_str`] is `h`, is in the set.
@@ -362,6 +376,134 @@ impl StrSet {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+}
+
+/// Small constant sets laid out for the decision path, one after another in the order the
+/// conditions were resolved: a tenant's office networks and roles sit next to each other,
+/// and a test reads them straight from its own offset, without going through the constant
+/// table and each set's separate allocations (docs/ENGINE.md "Locality"). Plain words: a
+/// set is its element count, then its elements.
+///
+/// - strings ([`Inline::push_strs`]): at most [`SMALL`] strings of at most 16 bytes, each as
+///   three words (length, first and last eight bytes: the string itself, see [`Key`]);
+/// - networks ([`Inline::push_ranges`]): the merged IPv4 ranges, `start << 32 | end`, sorted.
+#[derive(Clone, Debug, Default)]
+pub struct Inline {
+    words: Vec<u64>,
+}
+
+impl Inline {
+    /// Release spare capacity once every set is laid out.
+    pub fn shrink_to_fit(&mut self) {
+        self.words.shrink_to_fit();
+    }
+
+    /// Where the next set goes, if the arena still has room for offsets a check can hold.
+    fn next(&self) -> Option<i32> {
+        i32::try_from(self.words.len()).ok()
+    }
+
+    /// Lay out a small string set; `None` when it is too big or holds a long string (the
+    /// test then keeps using the hashed set).
+    pub fn push_strs(&mut self, set: &StrSet) -> Option<i32> {
+        let at = self.next()?;
+        if set.len() > SMALL || set.iter().any(|s| s.len() > 16) {
+            return None;
+        }
+        self.words.push(set.len() as u64);
+        for s in set.iter() {
+            let k = Key::of(s);
+            self.words.extend([u64::from(k.len), k.first, k.last]);
+        }
+        Some(at)
+    }
+
+    /// Lay out the IPv4 ranges of a set of networks.
+    pub fn push_ranges(&mut self, set: &CidrSet) -> Option<i32> {
+        let at = self.next()?;
+        self.words.push(set.v4.len() as u64);
+        self.words.extend(
+            set.v4
+                .iter()
+                .map(|&(s, e)| (u64::from(s) << 32) | u64::from(e)),
+        );
+        Some(at)
+    }
+
+    /// The elements of the set at `at`; `None` if `at` is not where a set starts in this
+    /// arena (a malformed check: the caller falls back to the constant).
+    #[inline(always)]
+    fn set(&self, at: i32, width: usize) -> Option<&[u64]> {
+        let at = usize::try_from(at).ok()?;
+        let n = usize::try_from(*self.words.get(at)?).ok()?;
+        self.words.get(at + 1..at + 1 + n.checked_mul(width)?)
+    }
+
+    /// Whether the string set at `at` holds `s`.
+    #[inline(always)]
+    pub fn has_str(&self, at: i32, s: &str) -> Option<bool> {
+        Some(holds_key(self.set(at, 3)?, s))
+    }
+
+    /// Whether the string set at `at` holds one of `strs`.
+    #[inline(always)]
+    pub fn has_any_str(&self, at: i32, strs: &[&str]) -> Option<bool> {
+        let keys = self.set(at, 3)?;
+        // Plain loops: an iterator adapter here is left as an out-of-line call.
+        for s in strs {
+            if holds_key(keys, s) {
+                return Some(true);
+            }
+        }
+        Some(false)
+    }
+
+    /// Whether an IPv4 address lies in the ranges at `at`.
+    #[inline(always)]
+    pub fn in_ranges(&self, at: i32, ip: u32) -> Option<bool> {
+        let ranges = self.set(at, 1)?;
+        // As `in_ranges`: the last range starting at or before the address, found by a
+        // search without an early exit.
+        let mut base = 0usize;
+        let mut size = ranges.len();
+        if size == 0 {
+            return Some(false);
+        }
+        let x = u64::from(ip);
+        while size > 1 {
+            let half = size / 2;
+            let mid = base + half;
+            if ranges.get(mid).is_some_and(|r| r >> 32 <= x) {
+                base = mid;
+            }
+            size -= half;
+        }
+        Some(
+            ranges
+                .get(base)
+                .is_some_and(|r| r >> 32 <= x && x <= r & 0xffff_ffff),
+        )
+    }
+}
+
+/// Whether inline string keys (three words each, every string at most 16 bytes) hold `s`.
+#[inline(always)]
+fn holds_key(keys: &[u64], s: &str) -> bool {
+    if s.len() > 16 {
+        return false;
+    }
+    let k = Key::of(s);
+    let len = u64::from(k.len);
+    for w in keys.chunks_exact(3) {
+        if let [l, f, x] = w
+            && *l == len
+            && *f == k.first
+            && *x == k.last
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// A set of networks as merged, sorted address ranges (IPv4 and IPv6 apart).
@@ -658,6 +800,102 @@ mod tests {
             assert_eq!(s.position(x), Some(i as u32));
         }
         assert_eq!(s.position("t3.example"), None);
+    }
+
+    #[test]
+    fn inline_sets_agree_with_the_sets_they_copy() {
+        let words: Vec<String> = (0..17usize)
+            .map(|n| (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect())
+            .collect();
+        let mut inline = Inline::default();
+        // Two sets laid out one after the other: each reads only its own elements.
+        let evens: Vec<&str> = words
+            .iter()
+            .step_by(2)
+            .take(8)
+            .map(String::as_str)
+            .collect();
+        let odds: Vec<&str> = words
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .take(8)
+            .map(String::as_str)
+            .collect();
+        let (e, o) = (StrSet::new(evens.clone()), StrSet::new(odds.clone()));
+        let (at_e, at_o) = (inline.push_strs(&e).unwrap(), inline.push_strs(&o).unwrap());
+        for w in &words {
+            for (at, set) in [(at_e, &e), (at_o, &o)] {
+                assert_eq!(inline.has_str(at, w), Some(set.contains(w)), "{w:?}");
+                let mut changed = w.clone().into_bytes();
+                if let Some(last) = changed.last_mut() {
+                    *last = b'#';
+                    let changed = String::from_utf8(changed).unwrap();
+                    assert_eq!(inline.has_str(at, &changed), Some(set.contains(&changed)));
+                }
+            }
+        }
+        assert_eq!(inline.has_any_str(at_e, &["x", &words[2]]), Some(true));
+        assert_eq!(inline.has_any_str(at_e, &["x", &words[1]]), Some(false));
+        assert_eq!(inline.has_any_str(at_e, &[]), Some(false));
+        // Too many strings, or one too long to be its own key: left to the hashed set.
+        let many: Vec<String> = (0..9).map(|i| format!("r{i}")).collect();
+        assert_eq!(
+            inline.push_strs(&StrSet::new(many.iter().map(String::as_str))),
+            None
+        );
+        assert_eq!(inline.push_strs(&StrSet::new(["a-string-of-17-by"])), None);
+        // A longer query is never in a set of short strings.
+        assert_eq!(inline.has_str(at_e, "a-string-of-17-by"), Some(false));
+    }
+
+    #[test]
+    fn inline_ranges_agree_with_the_network_set() {
+        let nets = [
+            "10.0.0.0/8",
+            "192.168.1.0/24",
+            "192.168.2.0/24",
+            "0.0.0.1/32",
+        ];
+        let set = CidrSet::new(nets.iter().map(|n| n.parse().unwrap()));
+        let mut inline = Inline::default();
+        let at = inline.push_ranges(&set).unwrap();
+        let empty = inline.push_ranges(&CidrSet::new([])).unwrap();
+        for ip in [
+            "0.0.0.0",
+            "0.0.0.1",
+            "0.0.0.2",
+            "9.255.255.255",
+            "10.0.0.0",
+            "10.255.255.255",
+            "11.0.0.0",
+            "192.168.0.255",
+            "192.168.1.0",
+            "192.168.2.255",
+            "192.168.3.0",
+            "255.255.255.255",
+        ] {
+            let v4: std::net::Ipv4Addr = ip.parse().unwrap();
+            assert_eq!(
+                inline.in_ranges(at, u32::from(v4)),
+                Some(set.contains_ip(IpAddr::V4(v4))),
+                "{ip}"
+            );
+            assert_eq!(inline.in_ranges(empty, u32::from(v4)), Some(false));
+        }
+    }
+
+    #[test]
+    fn inline_reads_outside_a_set_are_refused() {
+        let mut inline = Inline::default();
+        let at = inline.push_strs(&StrSet::new(["a", "b"])).unwrap();
+        assert_eq!(inline.has_str(-1, "a"), None);
+        assert_eq!(inline.has_str(at + 100, "a"), None);
+        // A count word read as a set of three-word keys that runs past the end.
+        let r = inline
+            .push_ranges(&CidrSet::new(["10.0.0.0/8".parse().unwrap()]))
+            .unwrap();
+        assert_eq!(inline.has_str(r, "a"), None);
     }
 
     #[test]
