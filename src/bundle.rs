@@ -13,7 +13,7 @@ use std::net::IpAddr;
 /// The first bytes of every bundle.
 pub const MAGIC: &[u8; 8] = b"DICTUMB\0";
 /// Bumped whenever the encoding changes; older or newer bundles are rejected.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Largest bundle accepted, in bytes.
 pub const MAX_BUNDLE_BYTES: usize = 256 << 20;
 /// Most attributes a schema may have (requests keep a presence bitset of this size).
@@ -70,7 +70,9 @@ pub enum FlatScalar {
     Str(String),
     /// An address.
     Ip(IpAddr),
-    /// A network.
+    /// A network, encoded as its address and prefix length (version 1 wrote the text form,
+    /// whose parsing was a quarter of loading a bundle).
+    #[serde(with = "cidr_bytes")]
     Cidr(ipnetwork::IpNetwork),
     /// A product lattice value: level index and compartment bitset.
     Label(u32, u64),
@@ -182,6 +184,25 @@ impl std::fmt::Display for BundleError {
 }
 
 impl std::error::Error for BundleError {}
+
+/// A network as (address, prefix length): the address in serde's binary form, so decoding
+/// parses no text. A prefix longer than the address is refused as a decoding error.
+mod cidr_bytes {
+    use ipnetwork::IpNetwork;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+    use std::net::IpAddr;
+
+    pub fn serialize<S: Serializer>(net: &IpNetwork, s: S) -> Result<S::Ok, S::Error> {
+        (net.ip(), net.prefix()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<IpNetwork, D::Error> {
+        let (ip, prefix) = <(IpAddr, u8)>::deserialize(d)?;
+        IpNetwork::new(ip, prefix).map_err(|_| {
+            D::Error::custom(format!("network prefix /{prefix} is too long for `{ip}`"))
+        })
+    }
+}
 
 fn err<T>(msg: impl Into<String>) -> Result<T, BundleError> {
     Err(BundleError(msg.into()))
@@ -633,4 +654,45 @@ fn stack_check(code: &[Instr], entry: usize, max: u16) -> Result<(), (usize, &'s
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FlatScalar;
+
+    #[test]
+    fn networks_round_trip_in_their_binary_form() {
+        for net in [
+            "10.0.0.0/8",
+            "192.168.1.7/32",
+            "0.0.0.0/0",
+            "2001:db8::/32",
+            "::1/128",
+        ] {
+            let scalar = FlatScalar::Cidr(net.parse().unwrap());
+            let bytes = postcard::to_allocvec(&scalar).unwrap();
+            // Tag, address family, address bytes, prefix: no text.
+            assert!(
+                bytes.len() <= 1 + 1 + 16 + 1,
+                "{net}: {} bytes",
+                bytes.len()
+            );
+            assert_eq!(postcard::from_bytes::<FlatScalar>(&bytes).unwrap(), scalar);
+        }
+    }
+
+    #[test]
+    fn a_prefix_longer_than_the_address_is_refused() {
+        let good = postcard::to_allocvec(&FlatScalar::Cidr("10.0.0.0/8".parse().unwrap())).unwrap();
+        let with_prefix = |p: u8| {
+            let mut b = good.clone();
+            *b.last_mut().unwrap() = p;
+            postcard::from_bytes::<FlatScalar>(&b)
+        };
+        assert_eq!(
+            with_prefix(32).unwrap(),
+            FlatScalar::Cidr("10.0.0.0/32".parse().unwrap())
+        );
+        assert!(with_prefix(33).is_err());
+    }
 }
