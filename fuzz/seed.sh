@@ -9,9 +9,9 @@
 #
 # Needs the dictum binary for the bundle seeds: DICTUM=path/to/dictum, or
 # target/release/dictum, or target/debug/dictum (built with `cargo build`). The binary
-# must be built from the same sources as the fuzzers: the bundle encoding changes without
-# a format-version bump while the project is young, and stale bundles are only rejected
-# seeds. Re-run this script after rebuilding to refresh them.
+# must be built from the same sources as the fuzzers: a bundle of another format version
+# (format 2 since networks are stored in binary), or one whose encoding changed without a
+# bump, is only a rejected seed. Re-run this script after rebuilding to refresh them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
