@@ -171,6 +171,14 @@ impl Conds {
             b,
             n: 0,
         };
+        // The inline kind where the set was copied into the inline words, else the hashed one.
+        let placed = |at: Option<i32>, inline, hashed, a, k| match at {
+            Some(at) => Check {
+                n: at,
+                ..check(inline, a, k)
+            },
+            None => check(hashed, a, k),
+        };
         let konst = |k: u32| consts.get(k as usize);
         Some(match instr {
             Instr::In {
@@ -178,13 +186,13 @@ impl Conds {
                 elem: Src::Attr(a),
                 coll: Src::Const(k),
             } => match konst(k)? {
-                Const::StrSet { set, .. } => match self.place(k, |i| i.push_strs(set)) {
-                    Some(at) => Check {
-                        n: at,
-                        ..check(TestKind::StrInSmall, a, k)
-                    },
-                    None => check(TestKind::StrIn, a, k),
-                },
+                Const::StrSet { set, .. } => placed(
+                    self.place(k, |i| i.push_strs(set)),
+                    TestKind::StrInSmall,
+                    TestKind::StrIn,
+                    a,
+                    k,
+                ),
                 Const::NumSet(_) => check(TestKind::NumIn, a, k),
                 _ => self.generic(instr)?,
             },
@@ -193,13 +201,13 @@ impl Conds {
                 elem: Src::Attr(a),
                 coll: Src::Const(k),
             } => match konst(k)? {
-                Const::CidrSet(nets) => match self.place(k, |i| i.push_ranges(nets)) {
-                    Some(at) => Check {
-                        n: at,
-                        ..check(TestKind::IpInRanges, a, k)
-                    },
-                    None => check(TestKind::IpInNets, a, k),
-                },
+                Const::CidrSet(nets) => placed(
+                    self.place(k, |i| i.push_ranges(nets)),
+                    TestKind::IpInRanges,
+                    TestKind::IpInNets,
+                    a,
+                    k,
+                ),
                 _ => self.generic(instr)?,
             },
             Instr::In {
@@ -217,13 +225,13 @@ impl Conds {
                 a: Src::Const(k),
                 b: Src::Attr(a),
             } => match konst(k)? {
-                Const::StrSet { set, .. } => match self.place(k, |i| i.push_strs(set)) {
-                    Some(at) => Check {
-                        n: at,
-                        ..check(TestKind::SetHasAnySmall, a, k)
-                    },
-                    None => check(TestKind::SetHasAnyStr, a, k),
-                },
+                Const::StrSet { set, .. } => placed(
+                    self.place(k, |i| i.push_strs(set)),
+                    TestKind::SetHasAnySmall,
+                    TestKind::SetHasAnyStr,
+                    a,
+                    k,
+                ),
                 _ => self.generic(instr)?,
             },
             Instr::Cmp {
