@@ -172,7 +172,7 @@ impl Conds {
             n: 0,
         };
         // The inline kind where the set was copied into the inline words, else the hashed one.
-        let placed = |at: Option<i32>, inline, hashed, a, k| match at {
+        let inline_or = |at: Option<i32>, inline, hashed, a, k| match at {
             Some(at) => Check {
                 n: at,
                 ..check(inline, a, k)
@@ -186,7 +186,7 @@ impl Conds {
                 elem: Src::Attr(a),
                 coll: Src::Const(k),
             } => match konst(k)? {
-                Const::StrSet { set, .. } => placed(
+                Const::StrSet { set, .. } => inline_or(
                     self.place(k, |i| i.push_strs(set)),
                     TestKind::StrInSmall,
                     TestKind::StrIn,
@@ -201,7 +201,7 @@ impl Conds {
                 elem: Src::Attr(a),
                 coll: Src::Const(k),
             } => match konst(k)? {
-                Const::CidrSet(nets) => placed(
+                Const::CidrSet(nets) => inline_or(
                     self.place(k, |i| i.push_ranges(nets)),
                     TestKind::IpInRanges,
                     TestKind::IpInNets,
@@ -225,7 +225,7 @@ impl Conds {
                 a: Src::Const(k),
                 b: Src::Attr(a),
             } => match konst(k)? {
-                Const::StrSet { set, .. } => placed(
+                Const::StrSet { set, .. } => inline_or(
                     self.place(k, |i| i.push_strs(set)),
                     TestKind::SetHasAnySmall,
                     TestKind::SetHasAnyStr,

@@ -462,27 +462,9 @@ impl Inline {
     #[inline(always)]
     pub fn in_ranges(&self, at: i32, ip: u32) -> Option<bool> {
         let ranges = self.set(at, 1)?;
-        // As `in_ranges`: the last range starting at or before the address, found by a
-        // search without an early exit.
-        let mut base = 0usize;
-        let mut size = ranges.len();
-        if size == 0 {
-            return Some(false);
-        }
-        let x = u64::from(ip);
-        while size > 1 {
-            let half = size / 2;
-            let mid = base + half;
-            if ranges.get(mid).is_some_and(|r| r >> 32 <= x) {
-                base = mid;
-            }
-            size -= half;
-        }
-        Some(
-            ranges
-                .get(base)
-                .is_some_and(|r| r >> 32 <= x && x <= r & 0xffff_ffff),
-        )
+        Some(in_ranges_by(ranges, u64::from(ip), |&r| {
+            (r >> 32, r & 0xffff_ffff)
+        }))
     }
 }
 
@@ -569,6 +551,13 @@ mod num_step {
 
 #[inline]
 fn in_ranges<T: Copy + Ord>(ranges: &[(T, T)], x: T) -> bool {
+    in_ranges_by(ranges, x, |&r| r)
+}
+
+/// Whether `x` lies in one of `ranges`, sorted and disjoint, each read as (start, end)
+/// by `bounds`: the tuples of [`CidrSet`] and the packed words of [`Inline`].
+#[inline(always)]
+fn in_ranges_by<R, T: Copy + Ord>(ranges: &[R], x: T, bounds: impl Fn(&R) -> (T, T)) -> bool {
     // The last range starting at or before x is the only candidate: a binary search whose
     // loop has no early exit, so it compiles to conditional moves.
     let mut base = 0usize;
@@ -579,12 +568,15 @@ fn in_ranges<T: Copy + Ord>(ranges: &[(T, T)], x: T) -> bool {
     while size > 1 {
         let half = size / 2;
         let mid = base + half;
-        if ranges.get(mid).is_some_and(|r| r.0 <= x) {
+        if ranges.get(mid).is_some_and(|r| bounds(r).0 <= x) {
             base = mid;
         }
         size -= half;
     }
-    ranges.get(base).is_some_and(|(s, e)| *s <= x && x <= *e)
+    ranges.get(base).is_some_and(|r| {
+        let (s, e) = bounds(r);
+        s <= x && x <= e
+    })
 }
 
 impl CidrSet {
