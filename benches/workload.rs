@@ -330,9 +330,7 @@ impl Baseline {
         }
         match r.action {
             "read" => r.roles.iter().any(|x| t.readers.contains(x)),
-            "write" | "modify" => {
-                r.roles.iter().any(|x| *x == t.writer) && r.tags.iter().any(|x| x == "rw")
-            }
+            "write" | "modify" => r.roles.contains(&t.writer) && r.tags.iter().any(|x| x == "rw"),
             _ => false,
         }
     }

@@ -185,9 +185,8 @@ impl Expect {
         if let Some((r, x)) = &self.log {
             s = format!("{s} record={r:?} redact={x:?}");
         }
-        match &self.why {
-            Some(w) => s = format!("{s} ({w:?})"),
-            None => {}
+        if let Some(w) = &self.why {
+            s = format!("{s} ({w:?})");
         }
         if let Some(p) = self.missing_prefix {
             s = format!("{s} (missing {p}*)");
@@ -3128,15 +3127,12 @@ fn decide_api(snap: &Snapshot, hook: Hook, request: &Value) -> Result<Actual, St
             })
         }
     };
-    let cipher = match d.cipher {
-        None => None,
-        Some(c) => Some(
-            enum_names(snap, dictum::schema::CIPHER_ENUM, 1u64 << c)
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| format!("#{c}")),
-        ),
-    };
+    let cipher = d.cipher.map(|c| {
+        enum_names(snap, dictum::schema::CIPHER_ENUM, 1u64 << c)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| format!("#{c}"))
+    });
     Ok(Actual {
         allow: d.is_allow(),
         why,

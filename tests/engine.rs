@@ -224,7 +224,8 @@ domain "bank.example" {
     let snap = e.snapshot();
     let buf = snap.request_from_json(REQUEST).unwrap();
     let ex = snap.explain(Hook::Access, &buf.view());
-    let rows: Vec<(String, dictum::engine::RuleOutcome, Vec<(String, String)>)> = ex
+    type Row = (String, dictum::engine::RuleOutcome, Vec<(String, String)>);
+    let rows: Vec<Row> = ex
         .into_iter()
         .map(|x| (snap.rule(x.rule).unwrap().id, x.outcome, x.values))
         .collect();

@@ -18,7 +18,6 @@ use dictum::source::FileId;
 use dictum::syntax::{Limits, parse_policy};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 // ---------------------------------------------------------------- helpers
 

@@ -35,13 +35,15 @@ impl Entry {
     }
 }
 
-/// The rules of one scope, split by what they do, each part in bundle order, all in one
-/// allocation (forbids, then permits, then defaults, then the rest).
-#[derive(Default, Debug)]
+/// The rules of one scope, split by what they do, each part in bundle order, end to end
+/// in their hook's entry array (forbids, then permits, then defaults, then the rest): one
+/// dense array a hook, so that the entries of the tenants a run of requests touches share
+/// pages and cache lines instead of each sitting in its own allocation.
+#[derive(Default, Debug, Clone, Copy)]
 pub(super) struct Rules {
-    entries: Box<[Entry]>,
-    /// Where the permits, defaults and the rest start.
-    bounds: [u32; 3],
+    /// Where the forbids, permits, defaults and the rest start in [`HookIndex::entries`],
+    /// and where the rest ends.
+    bounds: [u32; 5],
 }
 
 /// [`Rules`] while the index is being built: the four parts apart.
@@ -63,63 +65,84 @@ impl RulesBuilder {
         }
     }
 
-    /// Lay the parts end to end.
-    fn seal(self) -> Rules {
-        let [f, p, d, o] = self.parts;
-        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        let bounds = [
-            at(f.len()),
-            at(f.len() + p.len()),
-            at(f.len() + p.len() + d.len()),
-        ];
-        Rules {
-            entries: [f, p, d, o].concat().into_boxed_slice(),
-            bounds,
+    /// Lay the parts end to end at the end of the hook's entries.
+    fn seal(self, entries: &mut Vec<Entry>) -> Rules {
+        let at = |v: &Vec<Entry>| u32::try_from(v.len()).unwrap_or(u32::MAX);
+        let mut bounds = [at(entries); 5];
+        for (i, part) in self.parts.into_iter().enumerate() {
+            entries.extend(part);
+            if let Some(b) = bounds.get_mut(i + 1) {
+                *b = at(entries);
+            }
         }
+        Rules { bounds }
     }
 }
 
 impl Rules {
-    #[inline]
-    fn part(&self, from: u32, to: u32) -> &[Entry] {
-        self.entries.get(from as usize..to as usize).unwrap_or(&[])
+    fn is_empty(&self) -> bool {
+        self.bounds[0] == self.bounds[4]
     }
+}
 
-    #[inline]
-    pub fn forbid(&self) -> &[Entry] {
-        self.part(0, self.bounds[0])
-    }
+/// One scope's [`Rules`] with the entries they index: what the combination walks.
+#[derive(Clone, Copy)]
+pub(super) struct RuleSet<'s> {
+    entries: &'s [Entry],
+    bounds: [u32; 5],
+}
 
-    #[inline]
-    pub fn permit(&self) -> &[Entry] {
-        self.part(self.bounds[0], self.bounds[1])
-    }
-
-    #[inline]
-    pub fn defaults(&self) -> &[Entry] {
-        self.part(self.bounds[1], self.bounds[2])
+impl<'s> RuleSet<'s> {
+    #[inline(always)]
+    fn part(self, from: usize, to: usize) -> &'s [Entry] {
+        // Called with constant parts: the lookups fold away.
+        match (self.bounds.get(from), self.bounds.get(to)) {
+            (Some(&from), Some(&to)) => self.entries.get(from as usize..to as usize).unwrap_or(&[]),
+            _ => &[],
+        }
     }
 
     /// Encrypt and log rules.
     #[inline]
-    pub fn other(&self) -> &[Entry] {
-        self.entries.get(self.bounds[2] as usize..).unwrap_or(&[])
+    pub fn other(self) -> &'s [Entry] {
+        self.part(3, 4)
     }
 
-    fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    #[inline]
+    pub fn defaults(self) -> &'s [Entry] {
+        self.part(2, 3)
+    }
+
+    /// Every entry, in part order.
+    pub fn all(self) -> &'s [Entry] {
+        self.part(0, 4)
     }
 }
 
-/// The rules of one domain at one hook.
+/// The forbids of a set (a function, not a method, so that it can be passed for any
+/// lifetime).
+#[inline]
+fn forbids(rs: RuleSet<'_>) -> &[Entry] {
+    rs.part(0, 1)
+}
+
+/// The permits of a set.
+#[inline]
+fn permits(rs: RuleSet<'_>) -> &[Entry] {
+    rs.part(1, 2)
+}
+
+/// The rules of one domain at one hook: 32 bytes, two to a cache line, as this table is
+/// read on every decision and most domains have no narrow or user policies.
 #[derive(Default, Debug)]
 pub(super) struct DomainRules {
     pub domain: Rules,
-    /// Class- and tag-scoped policies: each checked against the request first.
-    pub narrow: Box<[(Scope, Rules)]>,
-    /// The object owners' rules, for the few domains with user policies (boxed: most
-    /// domains have none, and this table is read on every decision).
-    pub users: Option<Box<FastMap<Rules>>>,
+    /// Class- and tag-scoped policies, each checked against the request first: a range of
+    /// [`HookIndex::narrow`].
+    pub narrow: (u32, u32),
+    /// The object owners' rules, for the few domains with user policies: 1 + their index
+    /// in [`HookIndex::users`], 0 for none.
+    pub users: u32,
 }
 
 #[derive(Default, Debug)]
@@ -131,6 +154,7 @@ struct DomainRulesBuilder {
 
 /// The rule sets of one request at one hook, found once per decision.
 pub(super) struct Sets<'s> {
+    hook: &'s HookIndex,
     platform: &'s Rules,
     domain: Option<&'s DomainRules>,
     user: Option<&'s Rules>,
@@ -140,6 +164,12 @@ pub(super) struct Sets<'s> {
 /// [`Index::domains`].
 #[derive(Default, Debug)]
 pub(super) struct HookIndex {
+    /// Every rule of the hook: the platform's, then each domain's in domain order.
+    pub entries: Box<[Entry]>,
+    /// The domains' class- and tag-scoped rule sets ([`DomainRules::narrow`]).
+    pub narrow: Box<[(Scope, Rules)]>,
+    /// The domains' owner rule sets ([`DomainRules::users`]).
+    pub users: Box<[FastMap<Rules>]>,
     pub platform: Rules,
     pub domains: Vec<DomainRules>,
     /// Some domain has rules at this hook: otherwise the domain is not looked up.
@@ -174,7 +204,12 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
     }
     let mut args_arena: Vec<u32> = Vec::new();
     let mut conds = Conds::default();
-    for (pi, p) in bundle.policies.iter().enumerate() {
+    // Hook by hook (bundle order within each): the inline sets the conditions of one hook
+    // read are laid out together, as its entries are.
+    let mut by_hook: Vec<(usize, &crate::bundle::PolicyMeta)> =
+        bundle.policies.iter().enumerate().collect();
+    by_hook.sort_by_key(|(_, p)| p.hook.index());
+    for (pi, p) in by_hook {
         let start = u32::try_from(args_arena.len()).unwrap_or(u32::MAX);
         args_arena.extend_from_slice(&p.args);
         let args = (start, u32::try_from(args_arena.len()).unwrap_or(u32::MAX));
@@ -229,27 +264,49 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
     let mut built = platform.into_iter().zip(per_domain);
     let hooks = std::array::from_fn(|_| {
         let (platform, per_domain) = built.next().unwrap_or_default();
-        let platform = platform.seal();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut narrow: Vec<(Scope, Rules)> = Vec::new();
+        let mut users: Vec<FastMap<Rules>> = Vec::new();
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let platform = platform.seal(&mut entries);
         let domains: Vec<DomainRules> = per_domain
             .into_iter()
-            .map(|dr| DomainRules {
-                domain: dr.domain.seal(),
+            .map(|dr| {
+                let domain = dr.domain.seal(&mut entries);
                 // Narrow scopes are checked in bundle order, which `push` kept; drop empty
                 // ones.
-                narrow: dr
-                    .narrow
-                    .into_iter()
-                    .map(|(s, r)| (s, r.seal()))
-                    .filter(|(_, r)| !r.is_empty())
-                    .collect(),
-                users: (!dr.users.is_empty())
-                    .then(|| Box::new(dr.users.into_iter().map(|(u, r)| (u, r.seal())).collect())),
+                let from = at(narrow.len());
+                for (scope, r) in dr.narrow {
+                    let r = r.seal(&mut entries);
+                    if !r.is_empty() {
+                        narrow.push((scope, r));
+                    }
+                }
+                let owners = if dr.users.is_empty() {
+                    0
+                } else {
+                    users.push(
+                        dr.users
+                            .into_iter()
+                            .map(|(u, r)| (u, r.seal(&mut entries)))
+                            .collect(),
+                    );
+                    at(users.len())
+                };
+                DomainRules {
+                    domain,
+                    narrow: (from, at(narrow.len())),
+                    users: owners,
+                }
             })
             .collect();
         let any_domain = domains
             .iter()
-            .any(|d| !d.domain.is_empty() || !d.narrow.is_empty() || d.users.is_some());
+            .any(|d| !d.domain.is_empty() || d.narrow.0 != d.narrow.1 || d.users != 0);
         HookIndex {
+            entries: entries.into_boxed_slice(),
+            narrow: narrow.into_boxed_slice(),
+            users: users.into_boxed_slice(),
             platform,
             domains,
             any_domain,
@@ -284,9 +341,11 @@ impl Loaded {
             .and_then(|i| hi.domains.get(i as usize));
         // Most domains have no user policies: skip that lookup then.
         let user = dr
-            .and_then(|dr| dr.users.as_deref())
+            .filter(|dr| dr.users != 0)
+            .and_then(|dr| hi.users.get(dr.users as usize - 1))
             .and_then(|users| self.text(self.slot_owner, slots).and_then(|u| users.get(u)));
         Sets {
+            hook: hi,
             platform: &hi.platform,
             domain: dr,
             user,
@@ -300,25 +359,38 @@ impl Loaded {
         &self,
         sets: &Sets<'s>,
         slots: Slots<'_>,
-        mut f: impl FnMut(&'s Rules) -> Result<Option<T>, VmError>,
+        mut f: impl FnMut(RuleSet<'s>) -> Result<Option<T>, VmError>,
     ) -> Result<Option<T>, VmError> {
-        if let Some(hit) = f(sets.platform)? {
+        let view = |r: &Rules| RuleSet {
+            entries: &sets.hook.entries,
+            bounds: r.bounds,
+        };
+        if let Some(hit) = f(view(sets.platform))? {
             return Ok(Some(hit));
         }
         if let Some(dr) = sets.domain {
-            if let Some(hit) = f(&dr.domain)? {
+            if let Some(hit) = f(view(&dr.domain))? {
                 return Ok(Some(hit));
             }
-            for (scope, rules) in dr.narrow.iter() {
+            let (from, to) = dr.narrow;
+            let narrow = match from < to {
+                true => sets
+                    .hook
+                    .narrow
+                    .get(from as usize..to as usize)
+                    .unwrap_or(&[]),
+                false => &[],
+            };
+            for (scope, rules) in narrow {
                 if self.narrow_applies(scope, slots)
-                    && let Some(hit) = f(rules)?
+                    && let Some(hit) = f(view(rules))?
                 {
                     return Ok(Some(hit));
                 }
             }
         }
         match sets.user {
-            Some(u) => f(u),
+            Some(u) => f(view(u)),
             None => Ok(None),
         }
     }
@@ -329,7 +401,7 @@ impl Loaded {
         &self,
         sets: &Sets<'s>,
         slots: Slots<'_>,
-        mut f: impl FnMut(&'s Rules) -> Result<(), VmError>,
+        mut f: impl FnMut(RuleSet<'s>) -> Result<(), VmError>,
     ) -> Result<(), VmError> {
         self.find_in(sets, slots, |rs| f(rs).map(|()| None::<()>))
             .map(|_| ())
@@ -426,7 +498,7 @@ impl Loaded {
     fn authorize(&self, hook: Hook, sets: &Sets<'_>, env: &Env<'_>) -> Result<Decision, VmError> {
         let slots = env.slots;
         let action = self.action_bit(slots);
-        let first = |list: fn(&Rules) -> &[Entry]| {
+        let first = |list: fn(RuleSet<'_>) -> &[Entry]| {
             self.find_in(sets, slots, |rs| {
                 for e in list(rs) {
                     if e.actions & action != 0 && self.holds(e, env)? {
@@ -437,12 +509,12 @@ impl Loaded {
             })
         };
         let mut d = Decision::deny(hook, Reason::NoDefault);
-        if let Some(e) = first(Rules::forbid)? {
+        if let Some(e) = first(forbids)? {
             d.reason = Reason::Rule;
             d.rule = Some(e.rule_ref());
             return Ok(d);
         }
-        if let Some(e) = first(Rules::permit)? {
+        if let Some(e) = first(permits)? {
             d.outcome = Outcome::Allow;
             d.reason = Reason::Rule;
             d.rule = Some(e.rule_ref());
@@ -553,9 +625,7 @@ impl Loaded {
         };
         let sets = self.sets(hi, slots);
         let _ = self.each_set(&sets, slots, |rs| {
-            for list in [rs.forbid(), rs.permit(), rs.defaults(), rs.other()] {
-                all.extend(list.iter().copied());
-            }
+            all.extend(rs.all().iter().copied());
             Ok(())
         });
         all.sort_by_key(|e| (e.policy, e.rule));
@@ -574,11 +644,8 @@ mod tests {
         use std::mem::size_of;
         assert_eq!(size_of::<crate::vm::cond::Check>(), 16);
         assert!(size_of::<Entry>() <= 80, "{}", size_of::<Entry>());
-        assert!(
-            size_of::<DomainRules>() <= 56,
-            "{}",
-            size_of::<DomainRules>()
-        );
+        assert_eq!(size_of::<Rules>(), 20);
+        assert_eq!(size_of::<DomainRules>(), 32);
         assert!(size_of::<Const>() <= 88, "{}", size_of::<Const>());
     }
 }
