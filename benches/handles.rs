@@ -109,3 +109,41 @@ impl Handles {
         req.set_symbol(a[23], sym[3]).unwrap();
     }
 }
+
+/// A request as a runtime holds it, with its enum values already mapped to symbols (as
+/// [`Handles::symbols`]): what [`in_place_layout`] reads in place.
+pub struct Held {
+    pub req: Req,
+    pub sym: [Symbol; 4],
+}
+
+/// The same twelve attributes as [`Handles::fill`], bound to accessors over [`Held`]
+/// instead of copied into a request.
+pub fn in_place_layout(s: &Snapshot) -> dictum::engine::Layout<Held> {
+    let mut l = s.layout::<Held>();
+    l.str("server.country", |h| &h.req.server_country)
+        .unwrap()
+        .int("server.tier", |h| h.req.server_tier)
+        .unwrap()
+        .ip("client.ip", |h| h.req.client_ip)
+        .unwrap()
+        .str("client.country", |h| &h.req.client_country)
+        .unwrap()
+        .strings("user.roles", |h| &h.req.roles)
+        .unwrap()
+        .str("object.domain", |h| &h.req.domain)
+        .unwrap()
+        .strings("object.tags", |h| &h.req.tags)
+        .unwrap()
+        .symbol("object.clearance", |h| h.sym[0])
+        .unwrap()
+        .symbol("target.kind", |h| h.sym[1])
+        .unwrap()
+        .str("target.domain", |h| &h.req.target_domain)
+        .unwrap()
+        .symbol("target.clearance", |h| h.sym[2])
+        .unwrap()
+        .symbol("request.action", |h| h.sym[3])
+        .unwrap();
+    l.build()
+}

@@ -3,7 +3,8 @@
 //!
 //! `valgrind --tool=callgrind target/release/examples/hotloop access 1000 eval 100000`
 //!
-//! Arguments: hook, tenants, mode (`eval`, `build`, `build+eval`, `baseline`, `setup`),
+//! Arguments: hook, tenants, mode (`eval`, `build`, `build+eval`, `in-place`, `baseline`,
+//! `setup`),
 //! iterations.
 //! `setup` does everything but the loop, so (mode - setup) / iterations is the cost of
 //! one decision.
@@ -59,6 +60,12 @@ fn main() {
             req
         })
         .collect();
+    let layout = handles::in_place_layout(&snap);
+    let held: Vec<handles::Held> = workload::requests(&w, 1024, 42)
+        .into_iter()
+        .zip(&syms)
+        .map(|(req, sym)| handles::Held { req, sym: *sym })
+        .collect();
     let baseline = workload::Baseline::new(&w);
     let mut req = snap.request();
     let mut allowed = 0usize;
@@ -81,6 +88,12 @@ fn main() {
                 let k = i & 1023;
                 h.fill(&mut req, &reqs[k], &roles[k], &tags[k], &syms[k]);
                 allowed += usize::from(black_box(&req).has(h.domain()));
+            }
+        }
+        "in-place" => {
+            for i in 0..iters {
+                let r = black_box(&held[i & 1023]);
+                allowed += usize::from(snap.decide_in_place(hook, &layout, r).is_allow());
             }
         }
         "baseline" => {

@@ -191,3 +191,71 @@ fn the_counter_counts() {
     });
     assert!(n >= 1);
 }
+
+#[test]
+fn deciding_in_place_never_allocates() {
+    use dictum::value::Value;
+    let _g = LOCK.lock().unwrap();
+    let engine = library_engine();
+    let snap = engine.snapshot();
+    let schema = snap.schema();
+    let mut values: Vec<Option<Value>> = vec![None; schema.attrs.len()];
+    let mut put = |path: &str, v: Value| {
+        let (e, a) = path.split_once('.').unwrap();
+        values[schema.attr_named(e, a).unwrap().0 as usize] = Some(v);
+    };
+    let strs = |xs: &[&str]| Value::Set(xs.iter().map(|s| Value::Str(s.to_string())).collect());
+    let s = |x: &str| Value::Str(x.into());
+    put("server.id", s("iad-1"));
+    put("server.country", s("US"));
+    put("server.jurisdiction", s("US"));
+    put("server.region", s("us-east"));
+    put("server.datacenter", s("iad1"));
+    put("server.tier", Value::Int(1));
+    put("server.manufacturer", s("Oxide"));
+    put("server.generation", Value::Int(5));
+    put("server.certifications", strs(&["fedramp", "itar"]));
+    put("client.ip", Value::Ip("203.0.113.9".parse().unwrap()));
+    put("client.country", s("US"));
+    put("client.posture", Value::Enum(0));
+    put("user.authenticated", Value::Bool(true));
+    put("user.credentials", strs(&["hardware-key"]));
+    put("user.roles", strs(&[]));
+    put("user.groups", strs(&["finance"]));
+    put("object.id", s("ledger-7"));
+    put("object.class", s("ledger"));
+    put("object.domain", s("bank.example"));
+    put("object.tags", strs(&["financial", "fips"]));
+    put("object.clearance", Value::Level(2));
+    put("target.kind", Value::Enum(0));
+    put("target.domain", s("api.bank.example"));
+    put("target.clearance", Value::Level(0));
+    put("request.action", Value::Enum(3));
+    put("request.time", Value::Timestamp(1_772_446_500));
+    put("request.headers", strs(&[]));
+    let layout = common::held::layout(&snap);
+    let held = common::held::Held::of(&values, &snap);
+    let buf = snap.request_from_values(values.clone());
+
+    let mut decisions = Vec::with_capacity(Hook::ALL.len() * 1000);
+    let n = count(|| {
+        for _ in 0..1000 {
+            for h in Hook::ALL {
+                decisions.push(snap.decide_in_place(h, &layout, &held));
+            }
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations while deciding in place");
+    // Real decisions, the same as for the request built from the same values.
+    for (d, h) in decisions.iter().zip(Hook::ALL) {
+        assert_eq!(*d, snap.decide(h, &buf.view()));
+        assert!(
+            !matches!(
+                d.reason,
+                dictum::engine::Reason::Missing(_) | dictum::engine::Reason::Internal
+            ),
+            "{d:?}"
+        );
+    }
+    assert!(decisions.iter().any(|d| d.is_allow()));
+}

@@ -283,3 +283,209 @@ fn handles_work_only_with_requests_of_their_schema() {
     let err = req.set_int(mine, 3).unwrap_err();
     assert!(err.to_string().contains("does not hold an int"), "{err}");
 }
+
+/// A runtime's own request type, read in place.
+struct Conn {
+    ip: std::net::IpAddr,
+    country: String,
+    roles: Vec<String>,
+    location: Option<String>,
+    action: dictum::engine::Symbol,
+}
+
+const IN_PLACE: &str = r#"platform {
+  policy "where" on access {
+    forbid when client.country in {"KP", "IR"};
+    permit read when client.ip in 10.0.0.0/8 and user.roles has any {"reader", "admin"};
+    permit write when client has region and client.region == "eu";
+  }
+}"#;
+
+fn conn(
+    snap: &dictum::engine::Snapshot,
+    ip: &str,
+    country: &str,
+    roles: &[&str],
+    action: &str,
+) -> Conn {
+    Conn {
+        ip: ip.parse().unwrap(),
+        country: country.into(),
+        roles: roles.iter().map(|s| s.to_string()).collect(),
+        location: None,
+        action: snap
+            .symbol(snap.attr("request.action").unwrap(), action)
+            .unwrap(),
+    }
+}
+
+fn conn_layout(snap: &dictum::engine::Snapshot) -> dictum::engine::Layout<Conn> {
+    let mut l = snap.layout::<Conn>();
+    l.ip("client.ip", |c| c.ip)
+        .unwrap()
+        .str("client.country", |c| &c.country)
+        .unwrap()
+        .strings("user.roles", |c| &c.roles)
+        .unwrap()
+        .opt_str("client.region", |c| c.location.as_deref())
+        .unwrap()
+        .symbol("request.action", |c| c.action)
+        .unwrap();
+    l.build()
+}
+
+#[test]
+fn requests_read_in_place_decide_as_built_ones() {
+    let e = engine(IN_PLACE);
+    let snap = e.snapshot();
+    let layout = conn_layout(&snap);
+    let cases = [
+        ("10.1.2.3", "DE", &["reader"][..], "read", true),
+        ("10.1.2.3", "KP", &["reader"][..], "read", false),
+        ("192.0.2.1", "DE", &["reader"][..], "read", false),
+        ("10.1.2.3", "DE", &["guest"][..], "read", false),
+        ("10.1.2.3", "DE", &["admin", "guest"][..], "read", true),
+        ("10.1.2.3", "DE", &["admin"][..], "write", false),
+    ];
+    let (ip, country, roles, region, action) = (
+        snap.attr("client.ip").unwrap(),
+        snap.attr("client.country").unwrap(),
+        snap.attr("user.roles").unwrap(),
+        snap.attr("client.region").unwrap(),
+        snap.attr("request.action").unwrap(),
+    );
+    for (i, (addr, cc, rs, act, allow)) in cases.into_iter().enumerate() {
+        let mut c = conn(&snap, addr, cc, rs, act);
+        if i == 5 {
+            c.location = Some("eu".into());
+        }
+        let in_place = snap.decide_in_place(Hook::Access, &layout, &c);
+        let mut req = snap.request();
+        req.set_ip(ip, c.ip).unwrap();
+        req.set_str(country, &c.country).unwrap();
+        let role_refs: Vec<&str> = c.roles.iter().map(String::as_str).collect();
+        req.set_strs(roles, &role_refs).unwrap();
+        if let Some(l) = &c.location {
+            req.set_str(region, l).unwrap();
+        }
+        req.set_symbol(action, c.action).unwrap();
+        assert_eq!(in_place, snap.decide(Hook::Access, &req), "case {i}");
+        // The last case is allowed through the optional `client.region`.
+        assert_eq!(
+            in_place.is_allow(),
+            allow || i == 5,
+            "case {i}: {in_place:?}"
+        );
+    }
+}
+
+#[test]
+fn layouts_check_paths_and_kinds_when_bound() {
+    let e = engine(IN_PLACE);
+    let snap = e.snapshot();
+    let mut l = snap.layout::<Conn>();
+    let err = l.str("client.nope", |c| &c.country).unwrap_err();
+    assert_eq!(err.path, "client.nope");
+    assert_eq!(err.message, "no such attribute in the schema");
+    let err = l.str("client.ip", |c| &c.country).unwrap_err();
+    assert_eq!(err.path, "client.ip");
+    assert_eq!(err.message, "this attribute does not hold a string");
+    let err = l.strings("client.country", |c| &c.roles).unwrap_err();
+    assert_eq!(err.message, "this attribute does not hold a set of strings");
+    let err = l.symbol("client.country", |c| c.action).unwrap_err();
+    assert_eq!(err.message, "this attribute does not hold a symbol");
+    let err = l.ip("nodot", |c| c.ip).unwrap_err();
+    assert_eq!(err.message, "expected `entity.attribute`");
+}
+
+#[test]
+fn in_place_decisions_fail_closed() {
+    let e = engine(IN_PLACE);
+    let snap = e.snapshot();
+    let c = conn(&snap, "10.1.2.3", "DE", &["reader"], "read");
+    let path = |d: dictum::engine::Decision| match d.reason {
+        Reason::Missing(id) => snap.schema().attr_path(id),
+        other => panic!("{other:?}"),
+    };
+    // A required attribute left unbound denies, naming it.
+    let mut l = snap.layout::<Conn>();
+    l.ip("client.ip", |c| c.ip)
+        .unwrap()
+        .strings("user.roles", |c| &c.roles)
+        .unwrap()
+        .symbol("request.action", |c| c.action)
+        .unwrap();
+    let d = snap.decide_in_place(Hook::Access, &l.build(), &c);
+    assert!(!d.is_allow());
+    assert_eq!(path(d), "client.country");
+    // A required attribute bound optionally, and absent, denies before evaluation.
+    let mut l = snap.layout::<Conn>();
+    l.ip("client.ip", |c| c.ip)
+        .unwrap()
+        .opt_str("client.country", |c| c.location.as_deref())
+        .unwrap()
+        .strings("user.roles", |c| &c.roles)
+        .unwrap()
+        .symbol("request.action", |c| c.action)
+        .unwrap();
+    let d = snap.decide_in_place(Hook::Access, &l.build(), &c);
+    assert_eq!(path(d), "client.country");
+    // A symbol resolved for another attribute reads as absent.
+    let wrong = snap
+        .symbol(snap.attr("target.kind").unwrap(), "external")
+        .unwrap();
+    let mut l = snap.layout::<Conn>();
+    l.ip("client.ip", |c| c.ip)
+        .unwrap()
+        .str("client.country", |c| &c.country)
+        .unwrap()
+        .strings("user.roles", |c| &c.roles)
+        .unwrap()
+        .symbol("request.action", move |_| wrong)
+        .unwrap();
+    let d = snap.decide_in_place(Hook::Access, &l.build(), &c);
+    assert_eq!(path(d), "request.action");
+    // A layout of another schema is refused.
+    let other = engine(r#"platform { policy "a" on access { permit; } }"#);
+    let mut schema = Schema::standard().unwrap();
+    let ext = "entity user {\n  loyalty?: string;\n}\n";
+    let mut sources = dictum::source::Sources::new();
+    let id = sources.add("x.schema", ext);
+    assert!(
+        dictum::schema::load(id, ext, &mut schema, &dictum::syntax::Limits::default()).is_empty()
+    );
+    let b = Engine::new(compile_sources(&[("p.policy", IN_PLACE)], schema).unwrap()).unwrap();
+    let layout = conn_layout(&snap);
+    assert!(snap.decide_in_place(Hook::Access, &layout, &c).is_allow());
+    let d = b.snapshot().decide_in_place(Hook::Access, &layout, &c);
+    assert!(!d.is_allow());
+    assert_eq!(d.reason, Reason::SchemaMismatch);
+    // Another engine of the same schema reads the same layout.
+    let d = other.snapshot().decide_in_place(Hook::Access, &layout, &c);
+    assert!(d.is_allow(), "{d:?}");
+}
+
+#[test]
+fn rules_without_an_action_list_apply_to_requests_without_an_action() {
+    // Regression: a request without `request.action` skipped every rule, so this forbid
+    // did not apply and the default allowed (fail open).
+    let e = engine(
+        r#"platform {
+  policy "f" on access { forbid when client.country == "US"; }
+  policy "d" on access { default allow; }
+}"#,
+    );
+    let mut v: serde_json::Value = serde_json::from_str(REQUEST).unwrap();
+    v["request"].as_object_mut().unwrap().remove("action");
+    let buf = e.request_from_json(&v.to_string()).unwrap();
+    let d = e.decide(Hook::Access, &buf.view());
+    assert!(!d.is_allow(), "{d:?}");
+    assert_eq!(d.reason, Reason::Rule);
+    v["client"]["country"] = "DE".into();
+    let buf = e.request_from_json(&v.to_string()).unwrap();
+    assert!(e.decide(Hook::Access, &buf.view()).is_allow());
+    // Where a rule lists actions, the action is required.
+    let e = engine(r#"platform { policy "p" on access { permit read; } }"#);
+    let d = e.decide(Hook::Access, &buf.view());
+    assert!(matches!(d.reason, Reason::Missing(_)), "{d:?}");
+}

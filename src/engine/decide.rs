@@ -8,7 +8,7 @@ use crate::check::program::{Outcome, Scope};
 use crate::types::Hook;
 use crate::vm::cond::{Cond, Conds};
 use crate::vm::consts::{Scalar, StrSet};
-use crate::vm::{Const, Env, Slot, Slots, VmError};
+use crate::vm::{Const, Env, Slot, Slots, Source, VmError};
 
 /// One rule, flattened: everything a decision needs without following policy and body
 /// indices first.
@@ -323,8 +323,8 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
 
 impl Loaded {
     #[inline]
-    fn text<'s>(&self, slot: Option<u32>, slots: Slots<'s>) -> Option<&'s str> {
-        match slot.and_then(|s| slots.get(s as usize)) {
+    fn text<'a, S: Source<'a>>(&self, slot: Option<u32>, slots: S) -> Option<&'a str> {
+        match slot.and_then(|s| slots.slot(s as usize)) {
             Some(Slot::Scalar(Scalar::Str(s))) => Some(s),
             _ => None,
         }
@@ -333,7 +333,7 @@ impl Loaded {
     /// The rule sets that apply to this request at this hook: the platform's, and the
     /// domain's and owner's found by one hash lookup each.
     #[inline(always)]
-    pub(super) fn sets<'s>(&'s self, hi: &'s HookIndex, slots: Slots<'s>) -> Sets<'s> {
+    pub(super) fn sets<'s, 'a, S: Source<'a>>(&'s self, hi: &'s HookIndex, slots: S) -> Sets<'s> {
         let dr = Some(hi)
             .filter(|hi| hi.any_domain)
             .and_then(|_| self.text(self.slot_domain, slots))
@@ -355,10 +355,10 @@ impl Loaded {
     /// Call `f` on each applicable rule set in bundle order (platform, domain, matching
     /// class and tag scopes, the object owner's) until it returns `Some`.
     #[inline]
-    fn find_in<'s, T>(
+    fn find_in<'s, 'a, T, S: Source<'a>>(
         &self,
         sets: &Sets<'s>,
-        slots: Slots<'_>,
+        slots: S,
         mut f: impl FnMut(RuleSet<'s>) -> Result<Option<T>, VmError>,
     ) -> Result<Option<T>, VmError> {
         let view = |r: &Rules| RuleSet {
@@ -397,10 +397,10 @@ impl Loaded {
 
     /// Call `f` on each applicable rule set in bundle order.
     #[inline]
-    pub(super) fn each_set<'s>(
+    pub(super) fn each_set<'s, 'a, S: Source<'a>>(
         &self,
         sets: &Sets<'s>,
-        slots: Slots<'_>,
+        slots: S,
         mut f: impl FnMut(RuleSet<'s>) -> Result<(), VmError>,
     ) -> Result<(), VmError> {
         self.find_in(sets, slots, |rs| f(rs).map(|()| None::<()>))
@@ -408,14 +408,14 @@ impl Loaded {
     }
 
     /// Whether a class or tag scope applies (domain and user were matched by the index).
-    pub(super) fn narrow_applies(&self, scope: &Scope, slots: Slots<'_>) -> bool {
+    pub(super) fn narrow_applies<'a, S: Source<'a>>(&self, scope: &Scope, slots: S) -> bool {
         if let Some(c) = &scope.class
             && self.text(self.slot_class, slots) != Some(c.as_str())
         {
             return false;
         }
         if let Some(t) = &scope.tag {
-            let has = match self.slot_tags.and_then(|s| slots.get(s as usize)) {
+            let has = match self.slot_tags.and_then(|s| slots.slot(s as usize)) {
                 Some(Slot::Set(view)) => {
                     (0..view.len()).any(|i| view.get(i) == Some(Scalar::Str(t)))
                 }
@@ -428,17 +428,40 @@ impl Loaded {
         true
     }
 
+    /// The request's action as a bit, for the rules' action masks.
+    ///
+    /// A request without an action (possible only where no rule lists actions:
+    /// `request.action` is required otherwise) gets bit 63, which every "any action" mask
+    /// has: rules without an action list still apply to it, as in the reference
+    /// interpreter. (With no bit, they were skipped, so a `forbid` did not apply and a
+    /// `default allow` decided: fail open.)
     #[inline]
-    pub(super) fn action_bit(&self, slots: Slots<'_>) -> u64 {
-        match self.slot_action.and_then(|s| slots.get(s as usize)) {
-            Some(Slot::Scalar(Scalar::Num(n))) if (0..64).contains(n) => 1u64 << n,
-            _ => 0,
+    ///
+    /// An action that reads as absent where the hook requires one (a request read in place
+    /// whose accessor gave a symbol of another attribute) is an error: the decision is a
+    /// `missing` denial, never a walk that skips every rule listing actions.
+    pub(super) fn action_bit<'a, S: Source<'a>>(
+        &self,
+        hook: Hook,
+        slots: S,
+    ) -> Result<u64, VmError> {
+        match self.slot_action.and_then(|s| slots.slot(s as usize)) {
+            Some(Slot::Scalar(Scalar::Num(n))) if (0..64).contains(&n) => Ok(1u64 << n),
+            _ => self.no_action(hook),
+        }
+    }
+
+    #[cold]
+    fn no_action(&self, hook: Hook) -> Result<u64, VmError> {
+        match self.slot_action {
+            Some(a) if self.requires(hook, a) => Err(VmError::Absent(a)),
+            _ => Ok(1u64 << 63),
         }
     }
 
     /// What a condition reads, for this request.
     #[inline]
-    pub(super) fn env<'s>(&'s self, slots: Slots<'s>) -> Env<'s> {
+    pub(super) fn env<'a, S: Source<'a>>(&'a self, slots: S) -> Env<'a, S> {
         Env {
             slots,
             consts: &self.consts,
@@ -449,7 +472,11 @@ impl Loaded {
 
     /// Whether a rule's condition holds.
     #[inline(always)]
-    pub(super) fn holds(&self, e: &Entry, env: &Env<'_>) -> Result<bool, VmError> {
+    pub(super) fn holds<'a, S: Source<'a>>(
+        &'a self,
+        e: &Entry,
+        env: &Env<'a, S>,
+    ) -> Result<bool, VmError> {
         match e.cond.eval_direct(env, &self.index.conds) {
             Some(r) => r,
             None => self.run_code(e, env),
@@ -458,7 +485,7 @@ impl Loaded {
 
     /// A condition the interpreter runs.
     #[cold]
-    fn run_code(&self, e: &Entry, env: &Env<'_>) -> Result<bool, VmError> {
+    fn run_code<'a, S: Source<'a>>(&'a self, e: &Entry, env: &Env<'a, S>) -> Result<bool, VmError> {
         let Cond::Code { body, entry, args } = e.cond else {
             return Err(VmError::Malformed);
         };
@@ -478,7 +505,11 @@ impl Loaded {
         crate::vm::eval(&body.code, entry, body.max_stack, &env)
     }
 
-    pub(super) fn decide_inner(&self, hook: Hook, slots: Slots<'_>) -> Result<Decision, VmError> {
+    pub(super) fn decide_inner<'a, S: Source<'a>>(
+        &'a self,
+        hook: Hook,
+        slots: S,
+    ) -> Result<Decision, VmError> {
         let hi = self
             .index
             .hooks
@@ -495,9 +526,14 @@ impl Loaded {
 
     /// Allow or deny: 1. any matching forbid denies; 2. otherwise any matching permit
     /// allows; 3. otherwise the most specific default decides, deny winning a tie.
-    fn authorize(&self, hook: Hook, sets: &Sets<'_>, env: &Env<'_>) -> Result<Decision, VmError> {
+    fn authorize<'a, S: Source<'a>>(
+        &'a self,
+        hook: Hook,
+        sets: &Sets<'_>,
+        env: &Env<'a, S>,
+    ) -> Result<Decision, VmError> {
         let slots = env.slots;
-        let action = self.action_bit(slots);
+        let action = self.action_bit(hook, slots)?;
         let first = |list: fn(RuleSet<'_>) -> &[Entry]| {
             self.find_in(sets, slots, |rs| {
                 for e in list(rs) {
@@ -546,7 +582,11 @@ impl Loaded {
 
     /// The cipher: the forbidden ciphers first, then any allowed `use` beats any default;
     /// then the more specific; then the earlier.
-    fn encrypt(&self, sets: &Sets<'_>, env: &Env<'_>) -> Result<Decision, VmError> {
+    fn encrypt<'a, S: Source<'a>>(
+        &'a self,
+        sets: &Sets<'_>,
+        env: &Env<'a, S>,
+    ) -> Result<Decision, VmError> {
         let slots = env.slots;
         let mut forbidden = 0u64;
         self.each_set(sets, slots, |rs| {
@@ -598,7 +638,11 @@ impl Loaded {
     }
 
     /// The fields recorded and redacted: the union of every matching rule's.
-    fn log(&self, sets: &Sets<'_>, env: &Env<'_>) -> Result<Decision, VmError> {
+    fn log<'a, S: Source<'a>>(
+        &'a self,
+        sets: &Sets<'_>,
+        env: &Env<'a, S>,
+    ) -> Result<Decision, VmError> {
         let (mut record, mut redact) = (0u64, 0u64);
         self.each_set(sets, env.slots, |rs| {
             for e in rs.other() {

@@ -5,8 +5,10 @@
 //! See the crate documentation for a complete example.
 
 mod decide;
+mod layout;
 mod request;
 
+pub use layout::{Layout, LayoutBuilder};
 pub use request::{Attr, LabelValue, Owned, Request, RequestBuf, RequestError, Symbol};
 
 use crate::bundle::{Bundle, BundleError, MAX_ATTRS, RuleOp};
@@ -612,7 +614,22 @@ impl Loaded {
                 return missing_attr(hook, need, &req.present);
             }
         }
-        match self.decide_inner(hook, req.slots()) {
+        self.settle(hook, self.decide_inner(hook, req.slots()))
+    }
+
+    /// Whether the hook requires attribute `id` (its policies read it, and it is not
+    /// optional).
+    fn requires(&self, hook: Hook, id: u32) -> bool {
+        self.required
+            .get(hook.index())
+            .and_then(|r| r.get(id as usize / 64))
+            .is_some_and(|w| w & (1u64 << (id % 64)) != 0)
+    }
+
+    /// An evaluation's result as a decision: errors deny (fail closed).
+    #[inline(always)]
+    fn settle(&self, hook: Hook, r: Result<Decision, VmError>) -> Decision {
+        match r {
             Ok(d) => d,
             Err(VmError::Absent(slot)) => Decision::deny(hook, Reason::Missing(AttrId(slot))),
             Err(VmError::Malformed) => Decision::deny(hook, Reason::Internal),
@@ -622,7 +639,7 @@ impl Loaded {
     /// Every applicable rule's outcome, with the attribute values its condition read.
     pub fn explain(&self, hook: Hook, req: &Request<'_>) -> Vec<Explained> {
         let slots = req.slots();
-        let action = self.action_bit(slots);
+        let action = self.action_bit(hook, slots).unwrap_or(u64::MAX);
         self.applicable_entries(hook, slots)
             .into_iter()
             .map(|e| {

@@ -15,7 +15,7 @@
 //! differential tests compare both with the reference evaluator).
 
 use super::consts::{Inline, Scalar};
-use super::{Const, Env, Instr, SetView, Slot, Src, VmError};
+use super::{Const, Env, Instr, SetView, Slot, Source, Src, VmError};
 use crate::check::program::{CmpOp, InKind};
 
 /// What a specialised [`Check`] does. Operand meanings are on [`Check`].
@@ -412,78 +412,90 @@ impl Check {
 
     /// Evaluate the check.
     #[inline(always)]
-    pub fn eval(&self, env: &Env<'_>, conds: &Conds) -> Result<bool, VmError> {
+    pub fn eval<'a, S: Source<'a>>(
+        &self,
+        env: &Env<'a, S>,
+        conds: &Conds,
+    ) -> Result<bool, VmError> {
         Ok(self.test(env, conds)? != self.negate)
     }
 
     #[inline(always)]
-    fn test(&self, env: &Env<'_>, conds: &Conds) -> Result<bool, VmError> {
-        let slot = || env.slots.get(self.a as usize);
+    fn test<'a, S: Source<'a>>(&self, env: &Env<'a, S>, conds: &Conds) -> Result<bool, VmError> {
+        let a = self.a as usize;
         let konst = || env.consts.get(self.b as usize);
         let fast = match self.kind {
-            TestKind::StrIn => match (slot(), konst()) {
+            TestKind::StrIn => match (env.slots.slot(a), konst()) {
                 (Some(Slot::Scalar(Scalar::Str(s))), Some(Const::StrSet { set, .. })) => {
                     Some(set.contains(s))
                 }
                 _ => None,
             },
-            TestKind::StrInSmall => match slot() {
+            TestKind::StrInSmall => match env.slots.slot(a) {
                 Some(Slot::Scalar(Scalar::Str(s))) => conds.inline.has_str(self.n, s),
                 _ => None,
             },
-            TestKind::IpInRanges => match slot() {
+            TestKind::IpInRanges => match env.slots.slot(a) {
                 Some(Slot::Scalar(Scalar::Ip(std::net::IpAddr::V4(ip)))) => {
-                    conds.inline.in_ranges(self.n, u32::from(*ip))
+                    conds.inline.in_ranges(self.n, u32::from(ip))
                 }
                 _ => None,
             },
-            TestKind::SetHasAnySmall => match slot() {
+            TestKind::SetHasAnySmall => match env.slots.slot(a) {
                 Some(Slot::Set(SetView::Strs(items))) => conds.inline.has_any_str(self.n, items),
+                Some(Slot::Set(SetView::Strings(items))) => conds.inline.has_any_str(self.n, items),
                 _ => None,
             },
-            TestKind::NumIn => match (slot(), konst()) {
+            TestKind::NumIn => match (env.slots.slot(a), konst()) {
                 (Some(Slot::Scalar(Scalar::Num(n))), Some(Const::NumSet(v))) => {
-                    Some(v.binary_search(n).is_ok())
+                    Some(v.binary_search(&n).is_ok())
                 }
                 _ => None,
             },
-            TestKind::IpInNets => match (slot(), konst()) {
+            TestKind::IpInNets => match (env.slots.slot(a), konst()) {
                 (Some(Slot::Scalar(Scalar::Ip(ip))), Some(Const::CidrSet(nets))) => {
-                    Some(nets.contains_ip(*ip))
+                    Some(nets.contains_ip(ip))
                 }
                 _ => None,
             },
-            TestKind::SetHasStr => match (slot(), konst()) {
+            TestKind::SetHasStr => match (env.slots.slot(a), konst()) {
                 (
                     Some(Slot::Set(SetView::Strs(items))),
                     Some(Const::Scalar(super::ScalarConst::Str(k))),
                 ) => Some(items.contains(&&**k)),
+                (
+                    Some(Slot::Set(SetView::Strings(items))),
+                    Some(Const::Scalar(super::ScalarConst::Str(k))),
+                ) => Some(items.iter().any(|x| **x == **k)),
                 _ => None,
             },
-            TestKind::SetHasAnyStr => match (slot(), konst()) {
+            TestKind::SetHasAnyStr => match (env.slots.slot(a), konst()) {
                 (Some(Slot::Set(SetView::Strs(items))), Some(Const::StrSet { set, .. })) => {
+                    Some(items.iter().any(|x| set.contains(x)))
+                }
+                (Some(Slot::Set(SetView::Strings(items))), Some(Const::StrSet { set, .. })) => {
                     Some(items.iter().any(|x| set.contains(x)))
                 }
                 _ => None,
             },
-            TestKind::NumCmp => match slot() {
-                Some(Slot::Scalar(Scalar::Num(x))) => Some(num_cmp(self.op, *x, i64::from(self.n))),
+            TestKind::NumCmp => match env.slots.slot(a) {
+                Some(Slot::Scalar(Scalar::Num(x))) => Some(num_cmp(self.op, x, i64::from(self.n))),
                 _ => None,
             },
-            TestKind::NumCmpAttrs => match (slot(), env.slots.get(self.b as usize)) {
+            TestKind::NumCmpAttrs => match (env.slots.slot(a), env.slots.slot(self.b as usize)) {
                 (Some(Slot::Scalar(Scalar::Num(x))), Some(Slot::Scalar(Scalar::Num(y)))) => {
-                    Some(num_cmp(self.op, *x, *y))
+                    Some(num_cmp(self.op, x, y))
                 }
                 _ => None,
             },
-            TestKind::StrCmp => match (slot(), konst()) {
+            TestKind::StrCmp => match (env.slots.slot(a), konst()) {
                 (
                     Some(Slot::Scalar(Scalar::Str(s))),
                     Some(Const::Scalar(super::ScalarConst::Str(k))),
-                ) => Some((*s == &**k) != (self.op == CmpOp::Ne)),
+                ) => Some((s == &**k) != (self.op == CmpOp::Ne)),
                 _ => None,
             },
-            TestKind::UnderSet => match (slot(), konst()) {
+            TestKind::UnderSet => match (env.slots.slot(a), konst()) {
                 (
                     Some(Slot::Scalar(Scalar::Str(s))),
                     Some(Const::StrSet {
@@ -492,7 +504,7 @@ impl Check {
                 ) => Some(d.contains_under(s)),
                 _ => None,
             },
-            TestKind::Has => Some(slot().is_some()),
+            TestKind::Has => Some(env.slots.slot(a).is_some()),
             TestKind::Generic => None,
         };
         match fast {
@@ -518,7 +530,11 @@ pub(super) fn num_cmp(op: CmpOp, x: i64, y: i64) -> bool {
 impl Cond {
     /// Evaluate a condition that does not need the interpreter; `Code` is the caller's.
     #[inline]
-    pub fn eval_direct(&self, env: &Env<'_>, conds: &Conds) -> Option<Result<bool, VmError>> {
+    pub fn eval_direct<'a, S: Source<'a>>(
+        &self,
+        env: &Env<'a, S>,
+        conds: &Conds,
+    ) -> Option<Result<bool, VmError>> {
         Some(match self {
             Cond::Always => Ok(true),
             Cond::One(c) => c.eval(env, conds),

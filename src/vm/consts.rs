@@ -304,6 +304,7 @@ impl StrSet {
         }
     }
 
+    #[inline(always)]
     fn text(&self, off: u32, len: u32) -> &str {
         self.arena
             .get(off as usize..off as usize + len as usize)
@@ -447,11 +448,11 @@ impl Inline {
 
     /// Whether the string set at `at` holds one of `strs`.
     #[inline(always)]
-    pub fn has_any_str(&self, at: i32, strs: &[&str]) -> Option<bool> {
+    pub fn has_any_str<T: AsRef<str>>(&self, at: i32, strs: &[T]) -> Option<bool> {
         let keys = self.set(at, 3)?;
         // Plain loops: an iterator adapter here is left as an out-of-line call.
         for s in strs {
-            if holds_key(keys, s) {
+            if holds_key(keys, s.as_ref()) {
                 return Some(true);
             }
         }
@@ -829,7 +830,7 @@ mod tests {
         }
         assert_eq!(inline.has_any_str(at_e, &["x", &words[2]]), Some(true));
         assert_eq!(inline.has_any_str(at_e, &["x", &words[1]]), Some(false));
-        assert_eq!(inline.has_any_str(at_e, &[]), Some(false));
+        assert_eq!(inline.has_any_str::<&str>(at_e, &[]), Some(false));
         // Too many strings, or one too long to be its own key: left to the hashed set.
         let many: Vec<String> = (0..9).map(|i| format!("r{i}")).collect();
         assert_eq!(

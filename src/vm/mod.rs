@@ -162,6 +162,8 @@ pub enum Instr {
 pub enum SetView<'a> {
     /// Strings, from the typed builder.
     Strs(&'a [&'a str]),
+    /// Strings as a caller holds them, read in place through a layout.
+    Strings(&'a [String]),
     /// Numbers (ints, timestamps, enum values, ...), from the typed builder.
     Nums(&'a [i64]),
     /// Addresses, from the typed builder.
@@ -175,6 +177,7 @@ impl<'a> SetView<'a> {
     pub fn len(&self) -> usize {
         match self {
             SetView::Strs(s) => s.len(),
+            SetView::Strings(s) => s.len(),
             SetView::Nums(s) => s.len(),
             SetView::Ips(s) => s.len(),
             SetView::Values(s) => s.len(),
@@ -190,6 +193,7 @@ impl<'a> SetView<'a> {
     pub fn get(&self, i: usize) -> Option<Scalar<'a>> {
         match self {
             SetView::Strs(s) => s.get(i).map(|x| Scalar::Str(x)),
+            SetView::Strings(s) => s.get(i).map(|x| Scalar::Str(x)),
             SetView::Nums(s) => s.get(i).map(|x| Scalar::Num(*x)),
             SetView::Ips(s) => s.get(i).map(|x| Scalar::Ip(*x)),
             SetView::Values(s) => s.get(i).and_then(scalar_of),
@@ -349,10 +353,30 @@ impl<'a> Slots<'a> {
     }
 }
 
+/// Where an evaluation reads a request's attributes: a [`Request`]'s slots, or the
+/// caller's own value through a [`Layout`] (docs/ENGINE.md "Requests read in place").
+/// The decision code is generic over it, so each kind of request compiles to its own
+/// direct code.
+///
+/// [`Request`]: crate::engine::Request
+/// [`Layout`]: crate::engine::Layout
+pub trait Source<'a>: Copy {
+    /// The attribute in slot `i`, if the request carries it (never `Slot::Absent`).
+    fn slot(&self, i: usize) -> Option<Slot<'a>>;
+}
+
+impl<'a> Source<'a> for Slots<'a> {
+    #[inline(always)]
+    fn slot(&self, i: usize) -> Option<Slot<'a>> {
+        self.get(i).copied()
+    }
+}
+
 /// What an evaluation reads.
-pub struct Env<'a> {
+#[derive(Clone, Copy)]
+pub struct Env<'a, S = Slots<'a>> {
     /// The request.
-    pub slots: Slots<'a>,
+    pub slots: S,
     /// The bundle's constants, in runtime form.
     pub consts: &'a [Const],
     /// The instance's arguments: indices into `consts`.
@@ -373,19 +397,28 @@ struct Machine<'a, const N: usize> {
 
 /// Evaluate the condition starting at `entry`. `max_stack` is the body's verified stack
 /// bound; it picks the scratch size.
-pub fn eval(code: &[Instr], entry: u32, max_stack: u16, env: &Env<'_>) -> Result<bool, VmError> {
+pub fn eval<'a, S: Source<'a>>(
+    code: &[Instr],
+    entry: u32,
+    max_stack: u16,
+    env: &Env<'a, S>,
+) -> Result<bool, VmError> {
     match max_stack {
         // Most conditions never touch the stack: no scratch space to set up at all.
-        0 => run::<0>(code, entry, env),
-        1..=4 => run::<4>(code, entry, env),
-        5..=16 => run::<16>(code, entry, env),
-        _ => run::<MAX_STACK>(code, entry, env),
+        0 => run::<S, 0>(code, entry, env),
+        1..=4 => run::<S, 4>(code, entry, env),
+        5..=16 => run::<S, 16>(code, entry, env),
+        _ => run::<S, MAX_STACK>(code, entry, env),
     }
 }
 
-fn run<const N: usize>(code: &[Instr], entry: u32, env: &Env<'_>) -> Result<bool, VmError> {
+fn run<'a, S: Source<'a>, const N: usize>(
+    code: &[Instr],
+    entry: u32,
+    env: &Env<'a, S>,
+) -> Result<bool, VmError> {
     const FILLER: Val<'static> = Val::Scalar(Scalar::Bool(false));
-    let mut m: Machine<'_, N> = Machine {
+    let mut m: Machine<'a, N> = Machine {
         stack: [FILLER; N],
         sp: 0,
         vars: [Scalar::Bool(false); N],
@@ -501,12 +534,12 @@ fn run<const N: usize>(code: &[Instr], entry: u32, env: &Env<'_>) -> Result<bool
 /// Where a test instruction's operands come from: the machine (which may pop its stack), or
 /// directly from the request and constants (for conditions that never use the stack).
 trait Operands<'a> {
-    fn operand(&mut self, src: Src, env: &Env<'a>) -> Result<Val<'a>, VmError>;
+    fn operand<S: Source<'a>>(&mut self, src: Src, env: &Env<'a, S>) -> Result<Val<'a>, VmError>;
 }
 
 impl<'a, const N: usize> Operands<'a> for Machine<'a, N> {
     #[inline]
-    fn operand(&mut self, src: Src, env: &Env<'a>) -> Result<Val<'a>, VmError> {
+    fn operand<S: Source<'a>>(&mut self, src: Src, env: &Env<'a, S>) -> Result<Val<'a>, VmError> {
         self.read(src, env)
     }
 }
@@ -516,7 +549,7 @@ struct Direct;
 
 impl<'a> Operands<'a> for Direct {
     #[inline]
-    fn operand(&mut self, src: Src, env: &Env<'a>) -> Result<Val<'a>, VmError> {
+    fn operand<S: Source<'a>>(&mut self, src: Src, env: &Env<'a, S>) -> Result<Val<'a>, VmError> {
         let mut m: Machine<'a, 0> = Machine {
             stack: [],
             sp: 0,
@@ -534,13 +567,17 @@ impl<'a> Operands<'a> for Direct {
 /// The result of a test instruction (`Truth`, `Has`, `Cmp`, `In`, `HasAny`, `HasAll`,
 /// `Like`, `Matches`, `Under`); when both operands are `Src::Stack`, `b` is popped first.
 #[inline]
-fn test<'a>(instr: &Instr, m: &mut impl Operands<'a>, env: &Env<'a>) -> Result<bool, VmError> {
+fn test<'a, S: Source<'a>>(
+    instr: &Instr,
+    m: &mut impl Operands<'a>,
+    env: &Env<'a, S>,
+) -> Result<bool, VmError> {
     Ok(match *instr {
         Instr::Truth(src) => match m.operand(src, env)? {
             Val::Scalar(Scalar::Bool(b)) => b,
             _ => return Err(VmError::Malformed),
         },
-        Instr::Has(slot) => env.slots.get(slot as usize).is_some(),
+        Instr::Has(slot) => env.slots.slot(slot as usize).is_some(),
         Instr::Cmp { op, a, b } => {
             let y = m.operand(b, env)?;
             let x = m.operand(a, env)?;
@@ -599,11 +636,11 @@ impl<'a, const N: usize> Machine<'a, N> {
     }
 
     #[inline]
-    fn read(&mut self, src: Src, env: &Env<'a>) -> Result<Val<'a>, VmError> {
+    fn read<S: Source<'a>>(&mut self, src: Src, env: &Env<'a, S>) -> Result<Val<'a>, VmError> {
         match src {
-            Src::Attr(slot) => match env.slots.get(slot as usize) {
-                Some(Slot::Scalar(s)) => Ok(Val::Scalar(*s)),
-                Some(Slot::Set(s)) => Ok(Val::ReqSet(*s)),
+            Src::Attr(slot) => match env.slots.slot(slot as usize) {
+                Some(Slot::Scalar(s)) => Ok(Val::Scalar(s)),
+                Some(Slot::Set(s)) => Ok(Val::ReqSet(s)),
                 _ => Err(VmError::Absent(slot)),
             },
             Src::Const(k) => const_val(env.consts.get(k as usize).ok_or(VmError::Malformed)?),
@@ -743,6 +780,7 @@ fn set_contains(c: Val<'_>, e: Scalar<'_>) -> Result<bool, VmError> {
         Val::ReqSet(s) => match (s, e) {
             // The common case, tags and roles: compare strings directly.
             (SetView::Strs(items), Scalar::Str(x)) => items.contains(&x),
+            (SetView::Strings(items), Scalar::Str(x)) => items.iter().any(|i| i == x),
             (SetView::Nums(items), Scalar::Num(x)) => items.contains(&x),
             (SetView::Ips(items), Scalar::Ip(x)) => items.contains(&x),
             _ => (0..s.len()).any(|i| s.get(i) == Some(e)),

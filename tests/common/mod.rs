@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod held;
+
 use std::path::{Path, PathBuf};
 
 /// Set `DICTUM_BLESS=1` to rewrite golden files from the current output.
