@@ -6,6 +6,8 @@
 # eval:        instructions inside `Loaded::decide`, over 20,000 decisions.
 # build+eval:  inside `decide` and `Handles::fill` in mode build+eval, less the setup's
 #              1,024 fills (a fill costs what mode `build` counts, divided by its fills).
+# in place:    inside `Loaded::decide_in_place` (mode in-place: no request built; the
+#              accessors run inside it), instantiate / access / egress.
 # baseline:    the whole run in mode `baseline` minus the whole run in mode `setup`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +27,8 @@ count() { # count TOGGLES... -- ARGS...
     awk '/refs:/ {gsub(",", "", $4); print $4}'
 }
 
-echo "| tenants | instantiate | access | egress | encrypt | log | access build+eval | access baseline |"
-echo "|--------:|------------:|-------:|-------:|--------:|----:|------------------:|----------------:|"
+echo "| tenants | instantiate | access | egress | encrypt | log | access build+eval | in place (instantiate / access / egress) | access baseline |"
+echo "|--------:|------------:|-------:|-------:|--------:|----:|------------------:|-----------------------------------------:|----------------:|"
 for n in "${tenants[@]}"; do
   row="| $n"
   for h in instantiate access egress encrypt log; do
@@ -37,6 +39,12 @@ for n in "${tenants[@]}"; do
   per_fill=$((fills / (iters + setup_fills)))
   both=$(count 'dictum::engine::Loaded::decide' 'hotloop::handles::Handles::fill' -- access "$n" build+eval "$iters")
   row+=" | $(((both - setup_fills * per_fill) / iters))"
+  places=()
+  for h in instantiate access egress; do
+    c=$(count '*decide_in_place*' -- "$h" "$n" in-place "$iters")
+    places+=("$((c / iters))")
+  done
+  row+=" | ${places[0]} / ${places[1]} / ${places[2]}"
   base=$(count -- access "$n" baseline "$iters")
   setup=$(count -- access "$n" setup "$iters")
   row+=" | $(((base - setup) / iters)) |"

@@ -1,6 +1,6 @@
 //! Criterion benchmarks: decision latency per hook at 1 to 10,000 tenants (hits and misses),
-//! request building (typed builder and JSON), compile and load time, and the hand-written
-//! baseline on the same requests. Run: `cargo bench --bench decide`.
+//! request building (typed builder and JSON), requests read in place, compile and load time,
+//! and the hand-written baseline on the same requests. Run: `cargo bench --bench decide`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -72,8 +72,27 @@ fn decide(c: &mut Criterion) {
                 req
             })
             .collect();
-        // The engine answers as the baseline does (the peer crate checks every engine).
+        // The same requests as a runtime holds them, read in place.
+        let layout = handles::in_place_layout(&snap);
+        let held: Vec<handles::Held> = s
+            .reqs
+            .iter()
+            .zip(&syms)
+            .map(|(r, sym)| handles::Held {
+                req: r.clone(),
+                sym: *sym,
+            })
+            .collect();
+        // The engine answers as the baseline does (the peer crate checks every engine),
+        // and in place as on built requests.
         for (i, r) in s.reqs.iter().enumerate() {
+            for hook in Hook::ALL {
+                assert_eq!(
+                    snap.decide_in_place(hook, &layout, &held[i]),
+                    snap.decide(hook, &built[i]),
+                    "{r:?}"
+                );
+            }
             assert_eq!(
                 snap.decide(Hook::Access, &built[i]).is_allow(),
                 s.baseline.access(r),
@@ -108,6 +127,13 @@ fn decide(c: &mut Criterion) {
                 i = (i + 1) & 1023;
                 h.fill(&mut req, &s.reqs[i], &s.roles[i], &s.tags[i], &syms[i]);
                 black_box(snap.decide(Hook::Access, &req))
+            })
+        });
+        let mut i = 0usize;
+        g.bench_function(BenchmarkId::new("in-place", "access"), |b| {
+            b.iter(|| {
+                i = (i + 1) & 1023;
+                black_box(snap.decide_in_place(Hook::Access, &layout, black_box(&held[i])))
             })
         });
         let mut i = 0usize;

@@ -41,6 +41,19 @@
 //! assert!(decision.is_allow());
 //! let rule = engine.snapshot().rule(decision.rule.unwrap()).unwrap().id;
 //! assert_eq!(rule, "platform/us only#2");
+//!
+//! // Or read the caller's own type in place: no request is built at all.
+//! struct Placement { country: String, action: dictum::engine::Symbol }
+//! let snap = engine.snapshot();
+//! let start = snap.symbol(snap.attr("request.action").unwrap(), "start").unwrap();
+//! let mut layout = snap.layout::<Placement>();
+//! layout.str("server.country", |p| &p.country).unwrap()
+//!       .symbol("request.action", |p| p.action).unwrap();
+//! let layout = layout.build();
+//! let here = Placement { country: "US".into(), action: start };
+//! assert!(snap.decide_in_place(Hook::Instantiate, &layout, &here).is_allow());
+//! let abroad = Placement { country: "FR".into(), action: start };
+//! assert!(!snap.decide_in_place(Hook::Instantiate, &layout, &abroad).is_allow());
 //! ```
 
 #![warn(missing_docs)]

@@ -125,9 +125,10 @@ fn args() -> Args {
 }
 
 /// Engine ids, in table order.
-const ENGINES: [&str; 9] = [
+const ENGINES: [&str; 10] = [
     "baseline",
     "dictum",
+    "dictum-in-place",
     "cedar-per-tenant",
     "cedar-one",
     "rego-rvm",
@@ -406,6 +407,20 @@ fn main() {
                 pool,
                 reduced("dictum"),
                 Some(mt_dictum),
+            );
+        }
+        if wanted("dictum-in-place") {
+            let files = workload::dictum_files(&w);
+            let built = measure::build(|| natives::DictumInPlace::new(&files));
+            add(
+                &mut rows,
+                "dictum-in-place",
+                "the same bundle; requests read in place through a `Layout`".into(),
+                built,
+                &base,
+                pool,
+                reduced("dictum-in-place"),
+                None,
             );
         }
         if wanted("cedar-per-tenant") {

@@ -179,3 +179,53 @@ impl Peer for Dictum {
             .is_some_and(|req| self.answer(hook, req))
     }
 }
+
+/// dictum deciding on the workload's requests where they are (`Engine::layout`,
+/// `decide_in_place`): no request is built, so both columns are equal, as the baseline's.
+pub struct DictumInPlace {
+    d: Dictum,
+    layout: Option<dictum::engine::Layout<crate::handles::Held>>,
+    held: Vec<crate::handles::Held>,
+}
+
+impl DictumInPlace {
+    pub fn new(files: &[(String, String)]) -> DictumInPlace {
+        DictumInPlace {
+            d: Dictum::new(files),
+            layout: None,
+            held: vec![],
+        }
+    }
+
+    #[inline]
+    fn decide(&self, hook: Hook, i: usize) -> bool {
+        match (&self.layout, self.held.get(i)) {
+            (Some(l), Some(h)) => self
+                .d
+                .answer_of(hook, self.d.snap.decide_in_place(hook, l, h)),
+            _ => false,
+        }
+    }
+}
+
+impl Peer for DictumInPlace {
+    fn prepare(&mut self, pool: &'static [Req]) {
+        let h = Handles::new(&self.d.snap);
+        self.held = pool
+            .iter()
+            .map(|r| crate::handles::Held {
+                req: r.clone(),
+                sym: h.symbols(r),
+            })
+            .collect();
+        self.layout = Some(crate::handles::in_place_layout(&self.d.snap));
+    }
+    #[inline]
+    fn eval(&mut self, hook: Hook, i: usize) -> bool {
+        self.decide(hook, i)
+    }
+    #[inline]
+    fn convert_eval(&mut self, hook: Hook, i: usize) -> bool {
+        self.decide(hook, i)
+    }
+}
