@@ -1,10 +1,20 @@
 //! Embedding dictum in a runtime: compile policies once, resolve attribute handles once,
-//! then decide on every request without allocating.
+//! then decide on every request without allocating: with a request filled through the
+//! typed builder, or with the runtime's own request type read in place.
 //!
 //! Run with `cargo run --release --example embed`.
 
-use dictum::engine::Engine;
+use dictum::engine::{Engine, Symbol};
 use dictum::types::Hook;
+
+/// A request as the runtime already holds it.
+struct Conn {
+    peer: std::net::IpAddr,
+    groups: Vec<String>,
+    object_domain: String,
+    object_tags: Vec<String>,
+    action: Symbol,
+}
 
 const POLICIES: &str = r#"
 const office_nets = {198.51.100.0/24, 2001:db8:ba4c::/48};
@@ -100,6 +110,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| "no rule".into());
         println!(
             "{who:?} from {from}: {} ({by})",
+            if d.is_allow() { "allow" } else { "deny" }
+        );
+    }
+
+    // Or, with no request to fill: say once where the attributes the policies read live
+    // in the runtime's own type, and decide on it in place. A required attribute left
+    // unbound denies as `missing`; binding a path to the wrong kind is an error here.
+    let mut layout = snap.layout::<Conn>();
+    layout
+        .ip("client.ip", |c| c.peer)?
+        .strings("user.groups", |c| &c.groups)?
+        .str("object.domain", |c| &c.object_domain)?
+        .strings("object.tags", |c| &c.object_tags)?
+        .symbol("request.action", |c| c.action)?;
+    let layout = layout.build();
+    for (who, act, from) in [
+        ("finance", read, "198.51.100.7"),
+        ("audit", write, "198.51.100.7"),
+        ("finance", read, "192.0.2.1"),
+    ] {
+        let conn = Conn {
+            peer: from.parse()?,
+            groups: vec![who.to_string()],
+            object_domain: "bank.example".into(),
+            object_tags: vec!["financial".into()],
+            action: act,
+        };
+        let d = snap.decide_in_place(Hook::Access, &layout, &conn);
+        println!(
+            "in place, [{who:?}] from {from}: {}",
             if d.is_allow() { "allow" } else { "deny" }
         );
     }
