@@ -319,19 +319,30 @@ fn conn(
     }
 }
 
-fn conn_layout(snap: &dictum::engine::Snapshot) -> dictum::engine::Layout<Conn> {
+/// The layout of `Conn`, with `client.country` and `request.action` bound by `rest`
+/// (each test binds them its own way).
+fn conn_layout_with(
+    snap: &dictum::engine::Snapshot,
+    rest: impl FnOnce(&mut dictum::engine::LayoutBuilder<'_, Conn>),
+) -> dictum::engine::Layout<Conn> {
     let mut l = snap.layout::<Conn>();
     l.ip("client.ip", |c| c.ip)
-        .unwrap()
-        .str("client.country", |c| &c.country)
         .unwrap()
         .strings("user.roles", |c| &c.roles)
         .unwrap()
         .opt_str("client.region", |c| c.location.as_deref())
-        .unwrap()
-        .symbol("request.action", |c| c.action)
         .unwrap();
+    rest(&mut l);
     l.build()
+}
+
+fn conn_layout(snap: &dictum::engine::Snapshot) -> dictum::engine::Layout<Conn> {
+    conn_layout_with(snap, |l| {
+        l.str("client.country", |c| &c.country)
+            .unwrap()
+            .symbol("request.action", |c| c.action)
+            .unwrap();
+    })
 }
 
 #[test]
@@ -408,42 +419,32 @@ fn in_place_decisions_fail_closed() {
         other => panic!("{other:?}"),
     };
     // A required attribute left unbound denies, naming it.
-    let mut l = snap.layout::<Conn>();
-    l.ip("client.ip", |c| c.ip)
-        .unwrap()
-        .strings("user.roles", |c| &c.roles)
-        .unwrap()
-        .symbol("request.action", |c| c.action)
-        .unwrap();
-    let d = snap.decide_in_place(Hook::Access, &l.build(), &c);
+    let l = conn_layout_with(&snap, |l| {
+        l.symbol("request.action", |c| c.action).unwrap();
+    });
+    let d = snap.decide_in_place(Hook::Access, &l, &c);
     assert!(!d.is_allow());
     assert_eq!(path(d), "client.country");
     // A required attribute bound optionally, and absent, denies before evaluation.
-    let mut l = snap.layout::<Conn>();
-    l.ip("client.ip", |c| c.ip)
-        .unwrap()
-        .opt_str("client.country", |c| c.location.as_deref())
-        .unwrap()
-        .strings("user.roles", |c| &c.roles)
-        .unwrap()
-        .symbol("request.action", |c| c.action)
-        .unwrap();
-    let d = snap.decide_in_place(Hook::Access, &l.build(), &c);
+    let l = conn_layout_with(&snap, |l| {
+        l.opt_str("client.country", |c| c.location.as_deref())
+            .unwrap()
+            .symbol("request.action", |c| c.action)
+            .unwrap();
+    });
+    let d = snap.decide_in_place(Hook::Access, &l, &c);
     assert_eq!(path(d), "client.country");
     // A symbol resolved for another attribute reads as absent.
     let wrong = snap
         .symbol(snap.attr("target.kind").unwrap(), "external")
         .unwrap();
-    let mut l = snap.layout::<Conn>();
-    l.ip("client.ip", |c| c.ip)
-        .unwrap()
-        .str("client.country", |c| &c.country)
-        .unwrap()
-        .strings("user.roles", |c| &c.roles)
-        .unwrap()
-        .symbol("request.action", move |_| wrong)
-        .unwrap();
-    let d = snap.decide_in_place(Hook::Access, &l.build(), &c);
+    let l = conn_layout_with(&snap, |l| {
+        l.str("client.country", |c| &c.country)
+            .unwrap()
+            .symbol("request.action", move |_| wrong)
+            .unwrap();
+    });
+    let d = snap.decide_in_place(Hook::Access, &l, &c);
     assert_eq!(path(d), "request.action");
     // A layout of another schema is refused.
     let other = engine(r#"platform { policy "a" on access { permit; } }"#);
@@ -461,7 +462,7 @@ fn in_place_decisions_fail_closed() {
     assert!(!d.is_allow());
     assert_eq!(d.reason, Reason::SchemaMismatch);
     // Another engine of the same schema reads the same layout.
-    let d = other.snapshot().decide_in_place(Hook::Access, &layout, &c);
+    let d = other.decide_in_place(Hook::Access, &layout, &c);
     assert!(d.is_allow(), "{d:?}");
 }
 

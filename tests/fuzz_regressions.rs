@@ -11,7 +11,7 @@
 //! | `parse/`        | `*.policy`: any text      | parse (policy, expression, schema), check; compile and load an accepted program |
 //! | `check/`        | `*.policy`                | check; an accepted program compiles, round-trips as a bundle, loads, and the VM agrees with the reference on the fixture request |
 //! | `differential/` | `*.case`: policy text, a `---- requests` line, then one JSON request per line | VM against reference on every request at every hook |
-//! | `bundle/`       | `*.bundle`: bundle bytes  | load; decide and explain every hook on the fixture request and an empty one |
+//! | `bundle/`       | `*.bundle`: bundle bytes  | load; decide and explain every hook on the fixture request and an empty one, and decide in place |
 //! | `fmt/`          | `*.policy`                | format: no error for a parseable file, same tree, same comments, idempotent |
 //! | `request/`      | `*.json`                  | parse against the policy library's engine; decide and explain every hook; VM agrees with the reference |
 //!
@@ -268,6 +268,16 @@ fn bundle_regressions() {
         for h in Hook::ALL {
             let _ = snap.decide(h, &empty);
             let _ = snap.explain(h, &empty);
+        }
+        // In place, through whichever of a few attributes the bundle's schema has.
+        let roles = vec!["reader".to_string()];
+        let mut l = snap.layout::<Vec<String>>();
+        let _ = l.str("client.country", |r| r[0].as_str());
+        let _ = l.str("object.domain", |r| r[0].as_str());
+        let _ = l.strings("user.roles", |r| r.as_slice());
+        let l = l.build();
+        for h in Hook::ALL {
+            let _ = snap.decide_in_place(h, &l, &roles);
         }
         let _ = snap.bundle().hook_costs();
         let _ = dictum::disasm::disassemble(snap.bundle());

@@ -295,6 +295,13 @@ pub fn with_header(payload: &[u8]) -> Vec<u8> {
 
 /// Load bytes as a bundle; when accepted, decide and explain every hook on the fixture
 /// request (if it fits the bundle's schema) and on an empty request. Never a panic.
+/// A caller's request type for the in-place path of [`load_and_run`].
+struct Few {
+    text: String,
+    ip: std::net::IpAddr,
+    roles: Vec<String>,
+}
+
 pub fn load_and_run(bytes: &[u8]) {
     let Ok(engine) = Engine::from_bytes(bytes) else { return };
     let snap = engine.snapshot();
@@ -312,6 +319,24 @@ pub fn load_and_run(bytes: &[u8]) {
     for h in Hook::ALL {
         let _ = snap.decide(h, &empty);
         let _ = snap.explain(h, &empty);
+    }
+    // The in-place path on the same bundle: a layout of whichever of a few common
+    // attributes its schema has (binding errors are expected and ignored).
+    let few = Few {
+        text: "US".into(),
+        ip: std::net::IpAddr::from([10, 0, 0, 1]),
+        roles: vec!["reader".into()],
+    };
+    let mut l = snap.layout::<Few>();
+    let _ = l.str("client.country", |f| &f.text);
+    let _ = l.str("object.domain", |f| &f.text);
+    let _ = l.opt_str("object.owner", |f| Some(f.text.as_str()));
+    let _ = l.ip("client.ip", |f| f.ip);
+    let _ = l.strings("user.roles", |f| &f.roles);
+    let _ = l.strings("object.tags", |f| &f.roles);
+    let l = l.build();
+    for h in Hook::ALL {
+        let _ = snap.decide_in_place(h, &l, &few);
     }
     let _ = snap.bundle().hook_costs();
     let _ = dictum::disasm::disassemble(snap.bundle());

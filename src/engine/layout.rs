@@ -250,8 +250,8 @@ impl Loaded {
     }
 }
 
-/// The denial naming the first required attribute whose accessor gives nothing (an
-/// optional one, or a symbol of another attribute), if any.
+/// The denial naming the first required attribute whose optional accessor gives nothing,
+/// if any.
 #[inline]
 fn absent_required<R>(
     hook: Hook,

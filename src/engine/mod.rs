@@ -287,6 +287,13 @@ impl Engine {
     pub fn decide(&self, hook: Hook, req: &Request<'_>) -> Decision {
         self.current.load().decide(hook, req)
     }
+
+    /// Decide at one hook on the caller's own request type, read through `layout` (built
+    /// from a snapshot with [`Loaded::layout`]; it stays valid across reloads that keep the
+    /// schema). Never allocates; fails closed.
+    pub fn decide_in_place<R>(&self, hook: Hook, layout: &Layout<R>, req: &R) -> Decision {
+        self.current.load().decide_in_place(hook, layout, req)
+    }
 }
 
 /// A loaded bundle held for a while (a cheap reference count).
