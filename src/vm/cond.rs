@@ -462,11 +462,11 @@ impl Check {
                 (
                     Some(Slot::Set(SetView::Strs(items))),
                     Some(Const::Scalar(super::ScalarConst::Str(k))),
-                ) => Some(items.contains(&&**k)),
+                ) => Some(set_has_str(items, k)),
                 (
                     Some(Slot::Set(SetView::Strings(items))),
                     Some(Const::Scalar(super::ScalarConst::Str(k))),
-                ) => Some(items.iter().any(|x| **x == **k)),
+                ) => Some(set_has_str(items, k)),
                 _ => None,
             },
             TestKind::SetHasAnyStr => match (env.slots.slot(a), konst()) {
@@ -512,6 +512,18 @@ impl Check {
             None => super::test(&self.instr(conds)?, &mut super::Direct, env),
         }
     }
+}
+
+/// Whether a request's set of strings holds `k` (tags and roles: a few short strings, so
+/// a plain loop over an inline comparison, not `memcmp` calls).
+#[inline]
+fn set_has_str<T: AsRef<str>>(items: &[T], k: &str) -> bool {
+    for x in items {
+        if super::consts::eq_bytes(x.as_ref(), k) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `x OP y` on numbers (the interpreter's comparison of two numbers too).

@@ -120,7 +120,7 @@ impl std::hash::Hasher for FastHasher {
 /// domain names): the strings compared have equal hashes and lengths, so they are almost
 /// always equal, and a call to `memcmp` would cost more than the comparison.
 #[inline]
-fn eq_bytes(a: &str, b: &str) -> bool {
+pub fn eq_bytes(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len();
     if n != b.len() {
