@@ -40,11 +40,8 @@ fn main() {
     let engine = Engine::from_sources(&refs).expect("compile");
     let snap = engine.snapshot();
     let h = handles::Handles::new(&snap);
-    let syms: Vec<_> = workload::requests(&w, 1024, 42)
-        .iter()
-        .map(|r| h.symbols(r))
-        .collect();
     let reqs = workload::requests(&w, 1024, 42);
+    let syms: Vec<_> = reqs.iter().map(|r| h.symbols(r)).collect();
     let roles: Vec<Vec<&str>> = reqs
         .iter()
         .map(|r| r.roles.iter().map(String::as_str).collect())
@@ -61,10 +58,13 @@ fn main() {
         })
         .collect();
     let layout = handles::in_place_layout(&snap);
-    let held: Vec<handles::Held> = workload::requests(&w, 1024, 42)
-        .into_iter()
+    let held: Vec<handles::Held> = reqs
+        .iter()
         .zip(&syms)
-        .map(|(req, sym)| handles::Held { req, sym: *sym })
+        .map(|(req, sym)| handles::Held {
+            req: req.clone(),
+            sym: *sym,
+        })
         .collect();
     let baseline = workload::Baseline::new(&w);
     let mut req = snap.request();

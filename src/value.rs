@@ -95,12 +95,7 @@ impl Value {
                         compartments: names,
                     } => {
                         let lvl = Value::Level(*level).display(&Type::Lattice(*base), schema);
-                        let comps: Vec<&str> = names
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, _)| compartments & (1u64 << i) != 0)
-                            .map(|(_, n)| n.as_str())
-                            .collect();
+                        let comps = crate::schema::compartments_named(names, *compartments);
                         format!("{}({lvl}, {{{}}})", def.name, comps.join(", "))
                     }
                     LatticeShape::Levels(_) => "?".into(),

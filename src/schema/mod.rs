@@ -702,6 +702,17 @@ impl Schema {
     }
 }
 
+/// The names of the compartments whose bits are set, in order (`names` as in
+/// [`LatticeShape::Product`]).
+pub fn compartments_named(names: &[String], bits: u64) -> Vec<&str> {
+    names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i < 64 && bits & (1u64 << i) != 0)
+        .map(|(_, n)| n.as_str())
+        .collect()
+}
+
 /// The name of the enum holding a product lattice's compartments.
 pub fn compartment_enum_name(lattice: &str) -> String {
     format!("{lattice}_compartment")

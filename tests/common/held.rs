@@ -52,12 +52,7 @@ fn label_of(snap: &Snapshot, schema: &Schema, id: AttrId, v: &Value) -> Option<L
     let LatticeShape::Levels(levels) = &schema.lattice(*base)?.shape else {
         return None;
     };
-    let on: Vec<&str> = names
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| compartments & (1u64 << i) != 0)
-        .map(|(_, n)| n.as_str())
-        .collect();
+    let on = dictum::schema::compartments_named(names, *compartments);
     let attr = snap.attr(&schema.attr_path(id)).ok()?;
     snap.label(attr, levels.get(*level as usize)?, &on).ok()
 }
