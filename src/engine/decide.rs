@@ -2,6 +2,7 @@
 //! docs/LANGUAGE.md over it. Everything here runs on every request: no allocation, no
 //! string hashing beyond the one or two index lookups.
 
+use super::domains::{self, DomainTable, NO_HINT};
 use super::{Decision, FastMap, Loaded, Reason, RuleRef};
 use crate::bundle::{Bundle, RuleOp};
 use crate::check::program::{Outcome, Scope};
@@ -83,6 +84,25 @@ impl Rules {
     fn is_empty(&self) -> bool {
         self.bounds[0] == self.bounds[4]
     }
+
+    /// Where the entries start in [`HookIndex::entries`].
+    #[inline(always)]
+    fn start(&self) -> usize {
+        self.bounds[0] as usize
+    }
+}
+
+/// Where the first inline set the rules test starts, for prefetching: the rules are
+/// walked in part order, and the sets a tenant's rules test are laid out in that order.
+fn inline_hint(entries: &[Entry], rules: &Rules) -> u32 {
+    let rs = RuleSet {
+        entries,
+        bounds: rules.bounds,
+    };
+    rs.all()
+        .iter()
+        .find_map(|e| e.cond.inline_at())
+        .unwrap_or(NO_HINT)
 }
 
 /// One scope's [`Rules`] with the entries they index: what the combination walks.
@@ -132,9 +152,10 @@ fn permits(rs: RuleSet<'_>) -> &[Entry] {
     rs.part(1, 2)
 }
 
-/// The rules of one domain at one hook: 32 bytes, two to a cache line, as this table is
-/// read on every decision and most domains have no narrow or user policies.
-#[derive(Default, Debug)]
+/// The rules of one domain at one hook: 32 bytes, held in the domain's bucket of the
+/// hook's [`DomainTable`] (read on every decision; most domains have no narrow or user
+/// policies).
+#[derive(Default, Debug, Clone, Copy)]
 pub(super) struct DomainRules {
     pub domain: Rules,
     /// Class- and tag-scoped policies, each checked against the request first: a range of
@@ -160,8 +181,7 @@ pub(super) struct Sets<'s> {
     user: Option<&'s Rules>,
 }
 
-/// The rules of one hook: the platform's, and each domain's by its number in
-/// [`Index::domains`].
+/// The rules of one hook: the platform's, and each domain's.
 #[derive(Default, Debug)]
 pub(super) struct HookIndex {
     /// Every rule of the hook: the platform's, then each domain's in domain order.
@@ -171,17 +191,13 @@ pub(super) struct HookIndex {
     /// The domains' owner rule sets ([`DomainRules::users`]).
     pub users: Box<[FastMap<Rules>]>,
     pub platform: Rules,
-    pub domains: Vec<DomainRules>,
-    /// Some domain has rules at this hook: otherwise the domain is not looked up.
-    pub any_domain: bool,
+    /// The domains with rules at this hook (empty: the request's domain is not read).
+    pub domains: DomainTable,
 }
 
 /// What the decision path looks rules up in.
 #[derive(Default, Debug)]
 pub(super) struct Index {
-    /// Every domain any policy is scoped to, numbered by sorted order: one lookup per
-    /// decision finds the domain's rules at every hook.
-    pub domains: StrSet,
     pub hooks: [HookIndex; 5],
     /// Every policy's argument constants, end to end (`Cond::Code` ranges into it).
     pub args: Vec<u32>,
@@ -191,7 +207,8 @@ pub(super) struct Index {
 
 /// Build the per-hook indices from a (verified) bundle and its runtime constants.
 pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
-    let domains = StrSet::new(
+    // Every domain any policy is scoped to, numbered by sorted order while building.
+    let names = StrSet::new(
         bundle
             .policies
             .iter()
@@ -200,7 +217,7 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
     let mut platform: [RulesBuilder; 5] = Default::default();
     let mut per_domain: [Vec<DomainRulesBuilder>; 5] = Default::default();
     for v in &mut per_domain {
-        v.resize_with(domains.len(), Default::default);
+        v.resize_with(names.len(), Default::default);
     }
     let mut args_arena: Vec<u32> = Vec::new();
     let mut conds = Conds::default();
@@ -221,7 +238,7 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
         let target = match &p.scope.domain {
             None => platform.get_mut(h),
             Some(d) => {
-                let dr = domains
+                let dr = names
                     .position(d)
                     .and_then(|i| per_domain.get_mut(h)?.get_mut(i as usize));
                 match (dr, &p.scope.user) {
@@ -300,21 +317,23 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
                 }
             })
             .collect();
-        let any_domain = domains
-            .iter()
-            .any(|d| !d.domain.is_empty() || d.narrow.0 != d.narrow.1 || d.users != 0);
+        let table = DomainTable::new(
+            names
+                .iter()
+                .zip(domains)
+                .filter(|(_, d)| !d.domain.is_empty() || d.narrow.0 != d.narrow.1 || d.users != 0)
+                .map(|(name, d)| (name, d, inline_hint(&entries, &d.domain))),
+        );
         HookIndex {
             entries: entries.into_boxed_slice(),
             narrow: narrow.into_boxed_slice(),
             users: users.into_boxed_slice(),
             platform,
-            domains,
-            any_domain,
+            domains: table,
         }
     });
     conds.seal();
     Index {
-        domains,
         hooks,
         args: args_arena,
         conds,
@@ -334,11 +353,19 @@ impl Loaded {
     /// domain's and owner's found by one hash lookup each.
     #[inline(always)]
     pub(super) fn sets<'s, 'a, S: Source<'a>>(&'s self, hi: &'s HookIndex, slots: S) -> Sets<'s> {
-        let dr = Some(hi)
-            .filter(|hi| hi.any_domain)
+        let bucket = Some(hi)
+            .filter(|hi| !hi.domains.is_empty())
             .and_then(|_| self.text(self.slot_domain, slots))
-            .and_then(|d| self.index.domains.position(d))
-            .and_then(|i| hi.domains.get(i as usize));
+            .and_then(|d| hi.domains.get(d));
+        // The domain's entries and the constants its first conditions test are the next
+        // loads from memory; ask for both now, in parallel (module `domains`).
+        if let Some(b) = bucket {
+            domains::prefetch::<_, 4>(&hi.entries, b.rules.domain.start());
+            if b.hint != NO_HINT {
+                domains::prefetch::<_, 4>(self.index.conds.inline.words(), b.hint as usize);
+            }
+        }
+        let dr = bucket.map(|b| &b.rules);
         // Most domains have no user policies: skip that lookup then.
         let user = dr
             .filter(|dr| dr.users != 0)

@@ -5,6 +5,7 @@
 //! See the crate documentation for a complete example.
 
 mod decide;
+mod domains;
 mod layout;
 mod request;
 

@@ -104,6 +104,30 @@ pub enum Cond {
     },
 }
 
+impl Check {
+    /// Where the inline set the test reads starts in [`Conds::inline`], if it reads one.
+    fn inline_at(&self) -> Option<u32> {
+        match self.kind {
+            TestKind::StrInSmall | TestKind::IpInRanges | TestKind::SetHasAnySmall => {
+                u32::try_from(self.n).ok()
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Cond {
+    /// Where the first inline set the condition reads starts in [`Conds::inline`], if it
+    /// reads one: the engine prefetches it when it finds a tenant's rules.
+    pub fn inline_at(&self) -> Option<u32> {
+        match self {
+            Cond::One(c) => c.inline_at(),
+            Cond::Two { first, second, .. } => first.inline_at().or_else(|| second.inline_at()),
+            Cond::Always | Cond::Code { .. } => None,
+        }
+    }
+}
+
 /// Resolution state shared by every condition of a bundle: the generic instructions and
 /// the small sets laid out inline.
 #[derive(Debug, Default)]

@@ -394,6 +394,11 @@ pub struct Inline {
 }
 
 impl Inline {
+    /// The words, for prefetching.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
     /// Release spare capacity once every set is laid out.
     pub fn shrink_to_fit(&mut self) {
         self.words.shrink_to_fit();

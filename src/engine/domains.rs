@@ -1,0 +1,226 @@
+//! The table a decision finds its tenant's rules in: one a hook, from a domain name to the
+//! domain's [`DomainRules`], each bucket one cache line that holds the rules themselves.
+//!
+//! With many tenants a decision's cost is the chain of loads from memory no other recent
+//! request touched, each waiting for the one before (docs/PERFORMANCE.md, "What limits
+//! it"). A shared name table giving a number, then a per-hook array of rules, then the
+//! rule entries, then the constants they test, is four such loads. Here the bucket is the
+//! rules, and it also says where the domain's entries and inline constants are, so both
+//! are requested from memory at once (see [`prefetch`]) instead of one after the other.
+
+use super::decide::DomainRules;
+use crate::vm::consts::{eq_bytes, hash_str};
+
+/// No inline constants to prefetch.
+pub(super) const NO_HINT: u32 = u32::MAX;
+
+const EMPTY: u32 = u32::MAX;
+
+/// One domain at one hook: 64 bytes, aligned, so one line from memory brings all of it.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+pub(super) struct Bucket {
+    /// The high half of the name's hash (the low bits pick the bucket).
+    hash: u32,
+    /// The name's length; [`EMPTY`] marks an empty bucket.
+    len: u32,
+    /// Where the name starts in [`DomainTable::names`].
+    off: u32,
+    /// Where the first inline set the domain's rules test starts in the conditions'
+    /// inline words, or [`NO_HINT`].
+    pub hint: u32,
+    pub rules: DomainRules,
+}
+
+/// The domains with rules at one hook.
+#[derive(Debug, Default)]
+pub(super) struct DomainTable {
+    /// Open addressing, linear probing, at most two thirds full.
+    buckets: Box<[Bucket]>,
+    mask: usize,
+    /// The names, end to end.
+    names: Box<str>,
+}
+
+impl DomainTable {
+    /// A table of these domains (each name once).
+    pub fn new<'s>(items: impl IntoIterator<Item = (&'s str, DomainRules, u32)>) -> DomainTable {
+        let items: Vec<(&str, DomainRules, u32)> = items.into_iter().collect();
+        if items.is_empty() {
+            return DomainTable::default();
+        }
+        let cap = (items.len() + items.len() / 2).next_power_of_two().max(4);
+        let mask = cap - 1;
+        let empty = Bucket {
+            hash: 0,
+            len: EMPTY,
+            off: 0,
+            hint: NO_HINT,
+            rules: DomainRules::default(),
+        };
+        let mut buckets = vec![empty; cap];
+        let mut names = String::with_capacity(items.iter().map(|(d, _, _)| d.len()).sum());
+        for (name, rules, hint) in items {
+            let h = hash_str(name);
+            let mut b = (h as usize) & mask;
+            // The table is at most two thirds full, so a free bucket is always found.
+            for _ in 0..cap {
+                match buckets.get(b) {
+                    Some(k) if k.len == EMPTY => break,
+                    _ => b = (b + 1) & mask,
+                }
+            }
+            let off = u32::try_from(names.len()).unwrap_or(u32::MAX);
+            names.push_str(name);
+            if let Some(slot) = buckets.get_mut(b) {
+                *slot = Bucket {
+                    hash: high(h),
+                    len: u32::try_from(name.len()).unwrap_or(u32::MAX),
+                    off,
+                    hint,
+                    rules,
+                };
+            }
+        }
+        DomainTable {
+            buckets: buckets.into(),
+            mask,
+            names: names.into(),
+        }
+    }
+
+    /// No domain has rules at this hook: the request's domain need not be read.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    /// The bucket of `domain`, if it has rules at this hook.
+    #[inline(always)]
+    pub fn get(&self, domain: &str) -> Option<&Bucket> {
+        let h = hash_str(domain);
+        let hh = high(h);
+        let mut b = (h as usize) & self.mask;
+        for _ in 0..self.buckets.len() {
+            let k = self.buckets.get(b)?;
+            if k.len == EMPTY {
+                return None;
+            }
+            // The name compare is off the critical path: the processor goes on into the
+            // rules (same line) while the name is fetched.
+            if k.hash == hh && k.len as usize == domain.len() && eq_bytes(self.name(k), domain) {
+                return Some(k);
+            }
+            b = (b + 1) & self.mask;
+        }
+        None
+    }
+
+    #[inline(always)]
+    fn name(&self, k: &Bucket) -> &str {
+        self.names
+            .get(k.off as usize..k.off as usize + k.len as usize)
+            .unwrap_or("")
+    }
+}
+
+/// The part of a hash a bucket keeps.
+#[inline(always)]
+fn high(h: u64) -> u32 {
+    (h >> 32) as u32
+}
+
+/// Ask the processor to start loading `LINES` cache lines from `items[at]` on, without
+/// waiting for them: the decision's next loads then find them on the way or in cache. A
+/// hint only: no check is made, as lines past the end are only a wasted request.
+#[inline(always)]
+pub(super) fn prefetch<T, const LINES: usize>(items: &[T], at: usize) {
+    // `wrapping_add` keeps the address computation itself safe wherever it points.
+    let base: *const u8 = items.as_ptr().wrapping_add(at).cast();
+    for line in 0..LINES {
+        prefetch_line(base.wrapping_add(line * 64));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[expect(
+    unsafe_code,
+    reason = "`prefetcht0` is a hint with no architectural effect: it never faults, reads \
+              nothing into the program and writes nothing, whatever the address; SSE, which \
+              provides it, is part of the x86_64 baseline, so the target feature is always \
+              present"
+)]
+fn prefetch_line(p: *const u8) {
+    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    // SAFETY: see the `expect` above: no memory is accessed and the feature is baseline.
+    unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn prefetch_line(_p: *const u8) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(n: u32) -> DomainRules {
+        DomainRules {
+            users: n,
+            ..DomainRules::default()
+        }
+    }
+
+    #[test]
+    fn buckets_are_one_cache_line() {
+        assert_eq!(size_of::<Bucket>(), 64);
+        assert_eq!(align_of::<Bucket>(), 64);
+    }
+
+    #[test]
+    fn finds_every_domain_and_no_other() {
+        let names: Vec<String> = (0..1000).map(|i| format!("t{i}.example")).collect();
+        let t = DomainTable::new(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), rules(i as u32), i as u32)),
+        );
+        for (i, n) in names.iter().enumerate() {
+            let b = t.get(n).map(|b| (b.rules.users, b.hint));
+            assert_eq!(b, Some((i as u32, i as u32)), "{n}");
+        }
+        for miss in [
+            "",
+            "t1000.example",
+            "t1.exampl",
+            "T1.example",
+            "t1.example.",
+        ] {
+            assert!(t.get(miss).is_none(), "{miss}");
+        }
+        assert!(DomainTable::new([]).get("t1.example").is_none());
+        assert!(DomainTable::new([]).is_empty());
+    }
+
+    #[test]
+    fn a_full_probe_sequence_ends() {
+        // In the smallest table (four buckets), probes for present and missing names end
+        // at their match or at an empty bucket.
+        let t = DomainTable::new([("a", rules(1), NO_HINT), ("b", rules(2), NO_HINT)]);
+        assert_eq!(t.get("a").map(|b| b.rules.users), Some(1));
+        assert_eq!(t.get("b").map(|b| b.rules.users), Some(2));
+        assert!(t.get("c").is_none());
+    }
+
+    #[test]
+    fn prefetching_changes_nothing_and_ignores_bad_indices() {
+        let v: Vec<u64> = (0..100).collect();
+        for at in [0, 50, 99, 100, 1000, usize::MAX] {
+            prefetch::<_, 4>(&v, at);
+        }
+        prefetch::<u8, 2>(&[], 0);
+        assert!(v.iter().enumerate().all(|(i, &x)| x == i as u64));
+    }
+}
