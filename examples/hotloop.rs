@@ -3,7 +3,8 @@
 //!
 //! `valgrind --tool=callgrind target/release/examples/hotloop access 1000 eval 100000`
 //!
-//! Arguments: hook, tenants, mode (`eval`, `build`, `build+eval`, `in-place`, `baseline`,
+//! Arguments: hook (or `all`: the five round-robin, as the peer runs' mixed columns),
+//! tenants, mode (`eval`, `build`, `build+eval`, `in-place`, `baseline`,
 //! `setup`),
 //! iterations.
 //! `setup` does everything but the loop, so (mode - setup) / iterations is the cost of
@@ -27,7 +28,12 @@ use std::hint::black_box;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let hook = Hook::from_name(args.get(1).map_or("access", String::as_str)).expect("hook");
+    let hook_arg = args.get(1).map_or("access", String::as_str);
+    let hooks: Vec<Hook> = match hook_arg {
+        "all" => Hook::ALL.to_vec(),
+        name => vec![Hook::from_name(name).expect("hook")],
+    };
+    let hook_at = |i: usize| hooks[i % hooks.len()];
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let mode = args.get(3).cloned().unwrap_or_else(|| "eval".into());
     let iters: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100_000);
@@ -73,14 +79,17 @@ fn main() {
     match mode.as_str() {
         "eval" => {
             for i in 0..iters {
-                allowed += usize::from(snap.decide(hook, black_box(&built[i & 1023])).is_allow());
+                allowed += usize::from(
+                    snap.decide(hook_at(i), black_box(&built[i & 1023]))
+                        .is_allow(),
+                );
             }
         }
         "build+eval" => {
             for i in 0..iters {
                 let k = i & 1023;
                 h.fill(&mut req, &reqs[k], &roles[k], &tags[k], &syms[k]);
-                allowed += usize::from(snap.decide(hook, black_box(&req)).is_allow());
+                allowed += usize::from(snap.decide(hook_at(i), black_box(&req)).is_allow());
             }
         }
         "build" => {
@@ -93,12 +102,19 @@ fn main() {
         "in-place" => {
             for i in 0..iters {
                 let r = black_box(&held[i & 1023]);
-                allowed += usize::from(snap.decide_in_place(hook, &layout, r).is_allow());
+                allowed += usize::from(snap.decide_in_place(hook_at(i), &layout, r).is_allow());
             }
         }
         "baseline" => {
             for i in 0..iters {
-                allowed += usize::from(baseline.access(black_box(&reqs[i & 1023])));
+                let r = black_box(&reqs[i & 1023]);
+                allowed += usize::from(match hook_at(i) {
+                    Hook::Instantiate => baseline.instantiate(r),
+                    Hook::Access => baseline.access(r),
+                    Hook::Egress => baseline.egress(r),
+                    Hook::Encrypt => baseline.encrypt_aes(r),
+                    Hook::Log => baseline.log_client_ip(r),
+                });
             }
         }
         _ => {}

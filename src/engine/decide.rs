@@ -12,18 +12,55 @@ use crate::vm::consts::{Scalar, StrSet};
 use crate::vm::{Const, Env, Slot, Slots, Source, VmError};
 
 /// One rule, flattened: everything a decision needs without following policy and body
-/// indices first.
+/// indices first. One cache line: a tenant's entries at a hook are a few lines in a row.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 pub(super) struct Entry {
-    /// The rule's actions (bit i: value i of the action enum), for permits and forbids.
-    pub actions: u64,
+    /// The bit set the rule acts on (bit i: value i of the enum), by `op`: permits,
+    /// forbids and defaults, the rule's actions; forbidden ciphers, the ciphers; `record`
+    /// and `redact`, the log fields.
+    pub bits: u64,
     /// The condition, resolved for this instance (see `vm::cond`).
     pub cond: Cond,
-    pub op: RuleOp,
+    pub op: Op,
     pub policy: u32,
     pub rule: u32,
-    pub body: u32,
     pub spec: u8,
+}
+
+/// What a rule does ([`RuleOp`] with its bit sets moved to [`Entry::bits`], so that an
+/// entry fits a cache line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Op {
+    Permit,
+    Forbid,
+    Default(Outcome),
+    /// `use CIPHER`.
+    Use(u32),
+    /// Forbids the ciphers in `bits`.
+    ForbidCiphers,
+    /// `default CIPHER`.
+    DefaultCipher(u32),
+    /// Records the fields in `bits`.
+    Record,
+    /// Redacts the fields in `bits`.
+    Redact,
+}
+
+impl Op {
+    /// The entry's op and bit set for a rule of the bundle.
+    fn of(op: RuleOp, actions: u64) -> (Op, u64) {
+        match op {
+            RuleOp::Permit => (Op::Permit, actions),
+            RuleOp::Forbid => (Op::Forbid, actions),
+            RuleOp::Default(o) => (Op::Default(o), actions),
+            RuleOp::Use(c) => (Op::Use(c), actions),
+            RuleOp::ForbidCiphers(m) => (Op::ForbidCiphers, m),
+            RuleOp::DefaultCipher(c) => (Op::DefaultCipher(c), actions),
+            RuleOp::Record(m) => (Op::Record, m),
+            RuleOp::Redact(m) => (Op::Redact, m),
+        }
+    }
 }
 
 impl Entry {
@@ -56,9 +93,9 @@ struct RulesBuilder {
 impl RulesBuilder {
     fn push(&mut self, e: Entry) {
         let part = match e.op {
-            RuleOp::Forbid => 0,
-            RuleOp::Permit => 1,
-            RuleOp::Default(_) => 2,
+            Op::Forbid => 0,
+            Op::Permit => 1,
+            Op::Default(_) => 2,
             _ => 3,
         };
         if let Some(p) = self.parts.get_mut(part) {
@@ -267,13 +304,13 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
                         })
                 }
             };
+            let (op, bits) = Op::of(r.op, r.actions);
             target.push(Entry {
                 cond,
                 policy,
                 rule: u32::try_from(ri).unwrap_or(u32::MAX),
-                body: p.body,
-                actions: r.actions,
-                op: r.op,
+                bits,
+                op,
                 spec,
             });
         }
@@ -564,7 +601,7 @@ impl Loaded {
         let first = |list: fn(RuleSet<'_>) -> &[Entry]| {
             self.find_in(sets, slots, |rs| {
                 for e in list(rs) {
-                    if e.actions & action != 0 && self.holds(e, env)? {
+                    if e.bits & action != 0 && self.holds(e, env)? {
                         return Ok(Some(e));
                     }
                 }
@@ -586,7 +623,7 @@ impl Loaded {
         let mut best: Option<(u8, Outcome, &Entry)> = None;
         self.each_set(sets, slots, |rs| {
             for e in rs.defaults() {
-                let RuleOp::Default(o) = e.op else { continue };
+                let Op::Default(o) = e.op else { continue };
                 let better = match best {
                     None => true,
                     Some((s, bo, _)) => {
@@ -618,11 +655,8 @@ impl Loaded {
         let mut forbidden = 0u64;
         self.each_set(sets, slots, |rs| {
             for e in rs.other() {
-                if let RuleOp::ForbidCiphers(m) = e.op
-                    && m & !forbidden != 0
-                    && self.holds(e, env)?
-                {
-                    forbidden |= m;
+                if e.op == Op::ForbidCiphers && e.bits & !forbidden != 0 && self.holds(e, env)? {
+                    forbidden |= e.bits;
                 }
             }
             Ok(())
@@ -631,8 +665,8 @@ impl Loaded {
         self.each_set(sets, slots, |rs| {
             for e in rs.other() {
                 let (cipher, is_default) = match e.op {
-                    RuleOp::Use(c) => (c, false),
-                    RuleOp::DefaultCipher(c) => (c, true),
+                    Op::Use(c) => (c, false),
+                    Op::DefaultCipher(c) => (c, true),
                     _ => continue,
                 };
                 if cipher >= 64 || forbidden & (1u64 << cipher) != 0 {
@@ -674,8 +708,8 @@ impl Loaded {
         self.each_set(sets, env.slots, |rs| {
             for e in rs.other() {
                 match e.op {
-                    RuleOp::Record(m) if m & !record != 0 && self.holds(e, env)? => record |= m,
-                    RuleOp::Redact(m) if m & !redact != 0 && self.holds(e, env)? => redact |= m,
+                    Op::Record if e.bits & !record != 0 && self.holds(e, env)? => record |= e.bits,
+                    Op::Redact if e.bits & !redact != 0 && self.holds(e, env)? => redact |= e.bits,
                     _ => {}
                 }
             }
@@ -714,7 +748,7 @@ mod tests {
         // constants: their sizes are what it reads from memory.
         use std::mem::size_of;
         assert_eq!(size_of::<crate::vm::cond::Check>(), 16);
-        assert!(size_of::<Entry>() <= 80, "{}", size_of::<Entry>());
+        assert_eq!(size_of::<Entry>(), 64);
         assert_eq!(size_of::<Rules>(), 20);
         assert_eq!(size_of::<DomainRules>(), 32);
         assert!(size_of::<Const>() <= 88, "{}", size_of::<Const>());

@@ -7,6 +7,10 @@
 //! rule entries, then the constants they test, is four such loads. Here the bucket is the
 //! rules, and it also says where the domain's entries and inline constants are, so both
 //! are requested from memory at once (see [`prefetch`]) instead of one after the other.
+//!
+//! Probing runs over a separate array of 16-bit tags (a slice of each name's hash), 32
+//! to a cache line and small enough to stay in cache: with buckets a line each, probing
+//! the buckets themselves would fetch a line per probe.
 
 use super::decide::DomainRules;
 use crate::vm::consts::{eq_bytes, hash_str};
@@ -14,15 +18,14 @@ use crate::vm::consts::{eq_bytes, hash_str};
 /// No inline constants to prefetch.
 pub(super) const NO_HINT: u32 = u32::MAX;
 
-const EMPTY: u32 = u32::MAX;
+/// The tag of an empty bucket (a name's tag is never 0).
+const EMPTY: u16 = 0;
 
 /// One domain at one hook: 64 bytes, aligned, so one line from memory brings all of it.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
 pub(super) struct Bucket {
-    /// The high half of the name's hash (the low bits pick the bucket).
-    hash: u32,
-    /// The name's length; [`EMPTY`] marks an empty bucket.
+    /// The name's length.
     len: u32,
     /// Where the name starts in [`DomainTable::names`].
     off: u32,
@@ -35,7 +38,10 @@ pub(super) struct Bucket {
 /// The domains with rules at one hook.
 #[derive(Debug, Default)]
 pub(super) struct DomainTable {
-    /// Open addressing, linear probing, at most two thirds full.
+    /// Each bucket's [`tag`], [`EMPTY`] for none: open addressing, linear probing, at most
+    /// two thirds full.
+    tags: Box<[u16]>,
+    /// The buckets, beside their tags.
     buckets: Box<[Bucket]>,
     mask: usize,
     /// The names, end to end.
@@ -52,29 +58,29 @@ impl DomainTable {
         let cap = (items.len() + items.len() / 2).next_power_of_two().max(4);
         let mask = cap - 1;
         let empty = Bucket {
-            hash: 0,
-            len: EMPTY,
+            len: 0,
             off: 0,
             hint: NO_HINT,
             rules: DomainRules::default(),
         };
         let mut buckets = vec![empty; cap];
+        let mut tags = vec![EMPTY; cap];
         let mut names = String::with_capacity(items.iter().map(|(d, _, _)| d.len()).sum());
         for (name, rules, hint) in items {
             let h = hash_str(name);
             let mut b = (h as usize) & mask;
             // The table is at most two thirds full, so a free bucket is always found.
             for _ in 0..cap {
-                match buckets.get(b) {
-                    Some(k) if k.len == EMPTY => break,
+                match tags.get(b) {
+                    Some(&EMPTY) => break,
                     _ => b = (b + 1) & mask,
                 }
             }
             let off = u32::try_from(names.len()).unwrap_or(u32::MAX);
             names.push_str(name);
-            if let Some(slot) = buckets.get_mut(b) {
+            if let (Some(t), Some(slot)) = (tags.get_mut(b), buckets.get_mut(b)) {
+                *t = tag(h);
                 *slot = Bucket {
-                    hash: high(h),
                     len: u32::try_from(name.len()).unwrap_or(u32::MAX),
                     off,
                     hint,
@@ -83,6 +89,7 @@ impl DomainTable {
             }
         }
         DomainTable {
+            tags: tags.into(),
             buckets: buckets.into(),
             mask,
             names: names.into(),
@@ -92,24 +99,27 @@ impl DomainTable {
     /// No domain has rules at this hook: the request's domain need not be read.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
+        self.tags.is_empty()
     }
 
     /// The bucket of `domain`, if it has rules at this hook.
     #[inline(always)]
     pub fn get(&self, domain: &str) -> Option<&Bucket> {
         let h = hash_str(domain);
-        let hh = high(h);
+        let want = tag(h);
         let mut b = (h as usize) & self.mask;
-        for _ in 0..self.buckets.len() {
-            let k = self.buckets.get(b)?;
-            if k.len == EMPTY {
+        for _ in 0..self.tags.len() {
+            let t = *self.tags.get(b)?;
+            if t == EMPTY {
                 return None;
             }
-            // The name compare is off the critical path: the processor goes on into the
-            // rules (same line) while the name is fetched.
-            if k.hash == hh && k.len as usize == domain.len() && eq_bytes(self.name(k), domain) {
-                return Some(k);
+            if t == want {
+                let k = self.buckets.get(b)?;
+                // The name compare is off the critical path: the processor goes on into
+                // the rules (same line) while the name is fetched.
+                if k.len as usize == domain.len() && eq_bytes(self.name(k), domain) {
+                    return Some(k);
+                }
             }
             b = (b + 1) & self.mask;
         }
@@ -124,10 +134,11 @@ impl DomainTable {
     }
 }
 
-/// The part of a hash a bucket keeps.
+/// The part of a hash a bucket's tag keeps (the low bits pick the bucket), never
+/// [`EMPTY`].
 #[inline(always)]
-fn high(h: u64) -> u32 {
-    (h >> 32) as u32
+fn tag(h: u64) -> u16 {
+    ((h >> 48) as u16) | 1
 }
 
 /// Ask the processor to start loading `LINES` cache lines from `items[at]` on, without

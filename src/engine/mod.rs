@@ -12,7 +12,7 @@ mod request;
 pub use layout::{Layout, LayoutBuilder};
 pub use request::{Attr, LabelValue, Owned, Request, RequestBuf, RequestError, Symbol};
 
-use crate::bundle::{Bundle, BundleError, MAX_ATTRS, RuleOp};
+use crate::bundle::{Bundle, BundleError, MAX_ATTRS};
 use crate::check::program::{Layer, Outcome, Scope};
 use crate::error::Diagnostic;
 use crate::schema::{AttrId, LatticeShape, Schema};
@@ -655,8 +655,8 @@ impl Loaded {
                     policy: e.policy,
                     rule: e.rule,
                 };
-                let applies =
-                    !matches!(e.op, RuleOp::Permit | RuleOp::Forbid) || e.actions & action != 0;
+                let applies = !matches!(e.op, decide::Op::Permit | decide::Op::Forbid)
+                    || e.bits & action != 0;
                 let outcome = if !applies {
                     RuleOutcome::NotApplicable
                 } else {
@@ -666,15 +666,14 @@ impl Loaded {
                         Err(_) => RuleOutcome::Error,
                     }
                 };
-                let values = match (
-                    self.bundle.bodies.get(e.body as usize),
-                    self.bundle
-                        .bodies
-                        .get(e.body as usize)
-                        .and_then(|b| b.rules.get(e.rule as usize)),
-                ) {
-                    (Some(body), Some(r)) => self.read_values(body, r, req),
-                    _ => Vec::new(),
+                let body = self
+                    .bundle
+                    .policies
+                    .get(e.policy as usize)
+                    .and_then(|p| self.bundle.bodies.get(p.body as usize));
+                let values = match body.and_then(|b| Some((b, b.rules.get(e.rule as usize)?))) {
+                    Some((body, r)) => self.read_values(body, r, req),
+                    None => Vec::new(),
                 };
                 Explained {
                     rule,
