@@ -226,6 +226,28 @@ mod tests {
     }
 
     #[test]
+    fn names_sharing_a_tag_are_told_apart() {
+        // Two names whose hashes give the same tag and the same first bucket: the second
+        // is found by probing past the first, and a third with that tag is absent.
+        let mut by_tag: std::collections::HashMap<(u16, u64), String> = Default::default();
+        let mut pair = None;
+        for i in 0..200_000 {
+            let n = format!("d{i}.example");
+            let h = hash_str(&n);
+            if let Some(first) = by_tag.insert((tag(h), h & 3), n.clone()) {
+                pair = Some((first, n));
+                break;
+            }
+        }
+        let (a, b) = pair.expect("a shared tag among 200,000 names");
+        let t = DomainTable::new([(a.as_str(), rules(1), NO_HINT), (b.as_str(), rules(2), 7)]);
+        assert_eq!(t.get(&a).map(|k| (k.rules.users, k.hint)), Some((1, NO_HINT)));
+        assert_eq!(t.get(&b).map(|k| (k.rules.users, k.hint)), Some((2, 7)));
+        let only_a = DomainTable::new([(a.as_str(), rules(1), NO_HINT)]);
+        assert!(only_a.get(&b).is_none());
+    }
+
+    #[test]
     fn prefetching_changes_nothing_and_ignores_bad_indices() {
         let v: Vec<u64> = (0..100).collect();
         for at in [0, 50, 99, 100, 1000, usize::MAX] {
