@@ -245,6 +245,43 @@ domain "bank.example" {
 }
 
 #[test]
+fn explain_without_a_required_action_reports_errors_not_matches() {
+    // The decision is a `missing` denial; the explanation must not show a rule listing
+    // actions as matched (as it did when an unknown action counted as every action).
+    let e = engine(
+        r#"
+domain "bank.example" {
+  policy "p" on access {
+    permit read when client.country == "US";
+    forbid when client.country != "US";
+  }
+}"#,
+    );
+    let snap = e.snapshot();
+    let mut v: serde_json::Value = serde_json::from_str(REQUEST).unwrap();
+    v["request"].as_object_mut().unwrap().remove("action");
+    let buf = snap.request_from_json(&v.to_string()).unwrap();
+    let d = snap.decide(Hook::Access, &buf.view());
+    assert!(matches!(d.reason, Reason::Missing(_)), "{d:?}");
+    use dictum::engine::RuleOutcome::*;
+    let outcomes: Vec<_> = snap
+        .explain(Hook::Access, &buf.view())
+        .into_iter()
+        .map(|x| x.outcome)
+        .collect();
+    // `permit read`: cannot be told without the action; `forbid` (any action): evaluated.
+    assert_eq!(outcomes, vec![Error, NotMatched]);
+    // With the action, the same rules explain normally.
+    let buf = snap.request_from_json(REQUEST).unwrap();
+    let outcomes: Vec<_> = snap
+        .explain(Hook::Access, &buf.view())
+        .into_iter()
+        .map(|x| x.outcome)
+        .collect();
+    assert_eq!(outcomes, vec![Matched, NotMatched]);
+}
+
+#[test]
 fn handles_work_only_with_requests_of_their_schema() {
     // Two engines with different schemas: the second adds an attribute, so the fingerprints
     // differ even where the slots line up.

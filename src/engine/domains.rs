@@ -241,7 +241,10 @@ mod tests {
         }
         let (a, b) = pair.expect("a shared tag among 200,000 names");
         let t = DomainTable::new([(a.as_str(), rules(1), NO_HINT), (b.as_str(), rules(2), 7)]);
-        assert_eq!(t.get(&a).map(|k| (k.rules.users, k.hint)), Some((1, NO_HINT)));
+        assert_eq!(
+            t.get(&a).map(|k| (k.rules.users, k.hint)),
+            Some((1, NO_HINT))
+        );
         assert_eq!(t.get(&b).map(|k| (k.rules.users, k.hint)), Some((2, 7)));
         let only_a = DomainTable::new([(a.as_str(), rules(1), NO_HINT)]);
         assert!(only_a.get(&b).is_none());

@@ -647,7 +647,10 @@ impl Loaded {
     /// Every applicable rule's outcome, with the attribute values its condition read.
     pub fn explain(&self, hook: Hook, req: &Request<'_>) -> Vec<Explained> {
         let slots = req.slots();
-        let action = self.action_bit(hook, slots).unwrap_or(u64::MAX);
+        // A required action that is absent: the decision is a `missing` denial, and
+        // whether a rule listing actions applies cannot be told (an error, as in the
+        // decision); rules for any action still apply.
+        let action = self.action_bit(hook, slots).ok();
         self.applicable_entries(hook, slots)
             .into_iter()
             .map(|e| {
@@ -655,16 +658,13 @@ impl Loaded {
                     policy: e.policy,
                     rule: e.rule,
                 };
-                let applies = !matches!(e.op, decide::Op::Permit | decide::Op::Forbid)
-                    || e.bits & action != 0;
-                let outcome = if !applies {
-                    RuleOutcome::NotApplicable
-                } else {
-                    match self.holds(&e, &self.env(slots)) {
-                        Ok(true) => RuleOutcome::Matched,
-                        Ok(false) => RuleOutcome::NotMatched,
-                        Err(_) => RuleOutcome::Error,
-                    }
+                let lists_actions =
+                    matches!(e.op, decide::Op::Permit | decide::Op::Forbid) && e.bits != u64::MAX;
+                let outcome = match action {
+                    _ if !lists_actions => self.rule_outcome(&e, slots),
+                    None => RuleOutcome::Error,
+                    Some(bit) if e.bits & bit == 0 => RuleOutcome::NotApplicable,
+                    Some(_) => self.rule_outcome(&e, slots),
                 };
                 let body = self
                     .bundle
@@ -682,6 +682,15 @@ impl Loaded {
                 }
             })
             .collect()
+    }
+
+    /// Whether a rule's condition holds, for an explanation.
+    fn rule_outcome(&self, e: &decide::Entry, slots: crate::vm::Slots<'_>) -> RuleOutcome {
+        match self.holds(e, &self.env(slots)) {
+            Ok(true) => RuleOutcome::Matched,
+            Ok(false) => RuleOutcome::NotMatched,
+            Err(_) => RuleOutcome::Error,
+        }
     }
 
     /// The attributes a rule's condition reads, with their values in this request.
