@@ -17,6 +17,13 @@ fn engine(policy: &str) -> Engine {
     Engine::from_sources(&[("p.policy", policy)]).unwrap()
 }
 
+/// The fixture request as JSON text, without `entity.attr`.
+fn request_without(entity: &str, attr: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(REQUEST).unwrap();
+    v[entity].as_object_mut().unwrap().remove(attr);
+    v.to_string()
+}
+
 #[test]
 fn engine_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
@@ -113,9 +120,9 @@ fn missing_required_attributes_deny_with_the_attribute_named() {
 }"#,
     );
     let snap = e.snapshot();
-    let mut v: serde_json::Value = serde_json::from_str(REQUEST).unwrap();
-    v["client"].as_object_mut().unwrap().remove("ip");
-    let buf = snap.request_from_json(&v.to_string()).unwrap();
+    let buf = snap
+        .request_from_json(&request_without("client", "ip"))
+        .unwrap();
     let d = snap.decide(Hook::Access, &buf.view());
     assert!(!d.is_allow());
     let Reason::Missing(id) = d.reason else {
@@ -124,7 +131,7 @@ fn missing_required_attributes_deny_with_the_attribute_named() {
     assert_eq!(snap.schema().attr_path(id), "client.ip");
     // Only what the hook's policies read is required: `target` is not read at access,
     // and `server.tier` is read by no policy at all.
-    v = serde_json::from_str(REQUEST).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(REQUEST).unwrap();
     v.as_object_mut().unwrap().remove("target");
     v["server"].as_object_mut().unwrap().remove("tier");
     let buf = snap.request_from_json(&v.to_string()).unwrap();
@@ -258,27 +265,22 @@ domain "bank.example" {
 }"#,
     );
     let snap = e.snapshot();
-    let mut v: serde_json::Value = serde_json::from_str(REQUEST).unwrap();
-    v["request"].as_object_mut().unwrap().remove("action");
-    let buf = snap.request_from_json(&v.to_string()).unwrap();
+    let outcomes = |json: &str| -> Vec<_> {
+        let buf = snap.request_from_json(json).unwrap();
+        snap.explain(Hook::Access, &buf.view())
+            .into_iter()
+            .map(|x| x.outcome)
+            .collect()
+    };
+    let no_action = request_without("request", "action");
+    let buf = snap.request_from_json(&no_action).unwrap();
     let d = snap.decide(Hook::Access, &buf.view());
     assert!(matches!(d.reason, Reason::Missing(_)), "{d:?}");
     use dictum::engine::RuleOutcome::*;
-    let outcomes: Vec<_> = snap
-        .explain(Hook::Access, &buf.view())
-        .into_iter()
-        .map(|x| x.outcome)
-        .collect();
     // `permit read`: cannot be told without the action; `forbid` (any action): evaluated.
-    assert_eq!(outcomes, vec![Error, NotMatched]);
+    assert_eq!(outcomes(&no_action), vec![Error, NotMatched]);
     // With the action, the same rules explain normally.
-    let buf = snap.request_from_json(REQUEST).unwrap();
-    let outcomes: Vec<_> = snap
-        .explain(Hook::Access, &buf.view())
-        .into_iter()
-        .map(|x| x.outcome)
-        .collect();
-    assert_eq!(outcomes, vec![Matched, NotMatched]);
+    assert_eq!(outcomes(REQUEST), vec![Matched, NotMatched]);
 }
 
 #[test]
