@@ -38,8 +38,8 @@ pub(super) struct Bucket {
 /// The domains with rules at one hook.
 #[derive(Debug, Default)]
 pub(super) struct DomainTable {
-    /// Each bucket's [`tag`], [`EMPTY`] for none: open addressing, linear probing, at most
-    /// two thirds full.
+    /// Each bucket's [`tag`], [`EMPTY`] for none: open addressing, linear probing, at least
+    /// one and a half buckets a name, rounded down (at most three quarters full).
     tags: Box<[u16]>,
     /// The buckets, beside their tags.
     buckets: Box<[Bucket]>,
@@ -69,7 +69,7 @@ impl DomainTable {
         for (name, rules, hint) in items {
             let h = hash_str(name);
             let mut b = (h as usize) & mask;
-            // The table is at most two thirds full, so a free bucket is always found.
+            // The table is at most three quarters full, so a free bucket is always found.
             for _ in 0..cap {
                 match tags.get(b) {
                     Some(&EMPTY) => break,
