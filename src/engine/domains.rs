@@ -13,7 +13,7 @@
 //! the buckets themselves would fetch a line per probe.
 
 use super::decide::DomainRules;
-use crate::vm::consts::{eq_bytes, hash_str};
+use crate::vm::consts::{eq_byte_slices, hash_str};
 
 /// No inline constants to prefetch.
 pub(super) const NO_HINT: u32 = u32::MAX;
@@ -21,18 +21,24 @@ pub(super) const NO_HINT: u32 = u32::MAX;
 /// The tag of an empty bucket (a name's tag is never 0).
 const EMPTY: u16 = 0;
 
+/// Names up to this long are held in their bucket; longer ones in [`DomainTable::names`].
+const SHORT: usize = 20;
+
 /// One domain at one hook: 64 bytes, aligned, so one line from memory brings all of it.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
 pub(super) struct Bucket {
     /// The name's length.
     len: u32,
-    /// Where the name starts in [`DomainTable::names`].
+    /// Where the name starts in [`DomainTable::names`], if longer than [`SHORT`].
     off: u32,
     /// Where the first inline set the domain's rules test starts in the conditions'
     /// inline words, or [`NO_HINT`].
     pub hint: u32,
     pub rules: DomainRules,
+    /// The name itself, if at most [`SHORT`] bytes (zero-padded): the name check then
+    /// reads the line the rules are on, instead of a line of the names elsewhere.
+    short: [u8; SHORT],
 }
 
 /// The domains with rules at one hook.
@@ -62,10 +68,12 @@ impl DomainTable {
             off: 0,
             hint: NO_HINT,
             rules: DomainRules::default(),
+            short: [0; SHORT],
         };
         let mut buckets = vec![empty; cap];
         let mut tags = vec![EMPTY; cap];
-        let mut names = String::with_capacity(items.iter().map(|(d, _, _)| d.len()).sum());
+        let long = items.iter().map(|(d, _, _)| d.len()).filter(|&n| n > SHORT);
+        let mut names = String::with_capacity(long.sum());
         for (name, rules, hint) in items {
             let h = hash_str(name);
             let mut b = (h as usize) & mask;
@@ -77,7 +85,11 @@ impl DomainTable {
                 }
             }
             let off = u32::try_from(names.len()).unwrap_or(u32::MAX);
-            names.push_str(name);
+            let mut short = [0; SHORT];
+            match short.get_mut(..name.len()) {
+                Some(s) => s.copy_from_slice(name.as_bytes()),
+                None => names.push_str(name),
+            }
             if let (Some(t), Some(slot)) = (tags.get_mut(b), buckets.get_mut(b)) {
                 *t = tag(h);
                 *slot = Bucket {
@@ -85,6 +97,7 @@ impl DomainTable {
                     off,
                     hint,
                     rules,
+                    short,
                 };
             }
         }
@@ -117,7 +130,7 @@ impl DomainTable {
                 let k = self.buckets.get(b)?;
                 // The name compare is off the critical path: the processor goes on into
                 // the rules (same line) while the name is fetched.
-                if k.len as usize == domain.len() && eq_bytes(self.name(k), domain) {
+                if k.len as usize == domain.len() && eq_byte_slices(self.name(k), domain.as_bytes()) {
                     return Some(k);
                 }
             }
@@ -127,10 +140,16 @@ impl DomainTable {
     }
 
     #[inline(always)]
-    fn name(&self, k: &Bucket) -> &str {
-        self.names
-            .get(k.off as usize..k.off as usize + k.len as usize)
-            .unwrap_or("")
+    fn name<'t>(&'t self, k: &'t Bucket) -> &'t [u8] {
+        let n = k.len as usize;
+        match k.short.get(..n) {
+            Some(short) => short,
+            None => self
+                .names
+                .as_bytes()
+                .get(k.off as usize..k.off as usize + n)
+                .unwrap_or(&[]),
+        }
     }
 }
 
@@ -191,7 +210,17 @@ mod tests {
 
     #[test]
     fn finds_every_domain_and_no_other() {
-        let names: Vec<String> = (0..1000).map(|i| format!("t{i}.example")).collect();
+        // Names held in their buckets (up to 20 bytes) and in the names beside (longer),
+        // with lengths on both sides of the limit.
+        let names: Vec<String> = (0..1000)
+            .map(|i| match i % 3 {
+                0 => format!("t{i}.example"),
+                1 => format!("{i:0>20}"),
+                _ => format!("{i:0>21}.customers.example"),
+            })
+            .collect();
+        assert!(names.iter().any(|n| n.len() == SHORT));
+        assert!(names.iter().any(|n| n.len() > SHORT));
         let t = DomainTable::new(
             names
                 .iter()
@@ -208,6 +237,10 @@ mod tests {
             "t1.exampl",
             "T1.example",
             "t1.example.",
+            "00000000000000000000",
+            "00000000000000000002",
+            "000000000000000000003.customers.example",
+            "000000000000000000005.customers.exampl",
         ] {
             assert!(t.get(miss).is_none(), "{miss}");
         }

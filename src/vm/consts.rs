@@ -121,7 +121,12 @@ impl std::hash::Hasher for FastHasher {
 /// always equal, and a call to `memcmp` would cost more than the comparison.
 #[inline]
 pub fn eq_bytes(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    eq_byte_slices(a.as_bytes(), b.as_bytes())
+}
+
+/// [`eq_bytes`] over bytes (a name held in a fixed array).
+#[inline]
+pub fn eq_byte_slices(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -141,6 +146,7 @@ pub fn eq_bytes(a: &str, b: &str) -> bool {
         1..=3 => a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last(),
         4..=8 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
         9..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        17..=24 => w8(a, 0) == w8(b, 0) && w8(a, 8) == w8(b, 8) && w8(a, n - 8) == w8(b, n - 8),
         _ => a == b,
     }
 }
