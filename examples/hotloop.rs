@@ -3,7 +3,9 @@
 //!
 //! `valgrind --tool=callgrind target/release/examples/hotloop access 1000 eval 100000`
 //!
-//! Arguments: hook (or `all`: the five round-robin, as the peer runs' mixed columns),
+//! Arguments: hook (or `all`: the five round-robin, as the peer runs' mixed columns; or
+//! `flow`: each request at the five hooks in a row, as a runtime decides one object's
+//! request),
 //! tenants, mode (`eval`, `build`, `build+eval`, `in-place`, `baseline`, `setup`),
 //! iterations. Mode `baseline` runs the hand-written access check whatever the hook, and
 //! the five hand-written hooks round-robin with `all`.
@@ -29,13 +31,16 @@ use std::hint::black_box;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let hook_arg = args.get(1).map_or("access", String::as_str);
-    let all = hook_arg == "all";
+    let flow = hook_arg == "flow";
+    let all = hook_arg == "all" || flow;
     let hook = match all {
         true => Hook::Access,
         false => Hook::from_name(hook_arg).expect("hook"),
     };
     // One hook: a constant, so the measured loop does no selection work.
     let hook_at = |i: usize| if all { Hook::ALL[i % 5] } else { hook };
+    // The request of iteration `i`: with `flow`, the same for five iterations.
+    let at = |i: usize| if flow { (i / 5) & 1023 } else { i & 1023 };
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let mode = args.get(3).cloned().unwrap_or_else(|| "eval".into());
     let iters: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100_000);
@@ -81,15 +86,13 @@ fn main() {
     match mode.as_str() {
         "eval" => {
             for i in 0..iters {
-                allowed += usize::from(
-                    snap.decide(hook_at(i), black_box(&built[i & 1023]))
-                        .is_allow(),
-                );
+                allowed +=
+                    usize::from(snap.decide(hook_at(i), black_box(&built[at(i)])).is_allow());
             }
         }
         "build+eval" => {
             for i in 0..iters {
-                let k = i & 1023;
+                let k = at(i);
                 h.fill(&mut req, &reqs[k], &roles[k], &tags[k], &syms[k]);
                 allowed += usize::from(snap.decide(hook_at(i), black_box(&req)).is_allow());
             }
@@ -103,7 +106,7 @@ fn main() {
         }
         "in-place" => {
             for i in 0..iters {
-                let r = black_box(&held[i & 1023]);
+                let r = black_box(&held[at(i)]);
                 allowed += usize::from(snap.decide_in_place(hook_at(i), &layout, r).is_allow());
             }
         }
@@ -116,7 +119,7 @@ fn main() {
         }
         "baseline" => {
             for i in 0..iters {
-                let r = black_box(&reqs[i & 1023]);
+                let r = black_box(&reqs[at(i)]);
                 allowed += usize::from(match hook_at(i) {
                     Hook::Instantiate => baseline.instantiate(r),
                     Hook::Access => baseline.access(r),

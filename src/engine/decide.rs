@@ -2,7 +2,7 @@
 //! docs/LANGUAGE.md over it. Everything here runs on every request: no allocation, no
 //! string hashing beyond the one or two index lookups.
 
-use super::domains::{self, DomainTable, NO_HINT};
+use super::domains::{self, DomainTable, HookRules, NO_HINT};
 use super::{Decision, FastMap, Loaded, Reason, RuleRef};
 use crate::bundle::{Bundle, RuleOp};
 use crate::check::program::{Outcome, Scope};
@@ -121,12 +121,6 @@ impl Rules {
     fn is_empty(&self) -> bool {
         self.bounds[0] == self.bounds[4]
     }
-
-    /// Where the entries start in [`HookIndex::entries`].
-    #[inline(always)]
-    fn start(&self) -> usize {
-        self.bounds[0] as usize
-    }
 }
 
 /// Where the first inline set the rules test starts, for prefetching: the rules are
@@ -189,9 +183,9 @@ fn permits(rs: RuleSet<'_>) -> &[Entry] {
     rs.part(1, 2)
 }
 
-/// The rules of one domain at one hook: 32 bytes, held in the domain's bucket of the
-/// hook's [`DomainTable`] (read on every decision; most domains have no narrow or user
-/// policies).
+/// The rules of one domain at one hook, in full: unpacked from the [`HookRules`] of the
+/// domain's bucket in the [`DomainTable`] (read on every decision), or, for the few
+/// domains with class, tag or owner policies, held in [`HookIndex::extras`].
 #[derive(Default, Debug, Clone, Copy)]
 pub(super) struct DomainRules {
     pub domain: Rules,
@@ -201,6 +195,63 @@ pub(super) struct DomainRules {
     /// The object owners' rules, for the few domains with user policies: 1 + their index
     /// in [`HookIndex::users`], 0 for none.
     pub users: u32,
+}
+
+impl DomainRules {
+    /// Whether the domain has no rules of any scope (it then has no bucket entry).
+    fn is_empty(&self) -> bool {
+        self.domain.is_empty() && self.narrow.0 == self.narrow.1 && self.users == 0
+    }
+
+    /// Packed for the domain's bucket; what does not fit goes to `extras`.
+    fn pack(self, hint: u32, extras: &mut Vec<DomainRules>) -> HookRules {
+        if self.is_empty() {
+            return HookRules::NONE;
+        }
+        let [start, rest @ ..] = self.domain.bounds;
+        let ends = rest.map(|b| u16::try_from(b.wrapping_sub(start)).ok());
+        match ends {
+            [Some(a), Some(b), Some(c), Some(d)]
+                if self.narrow.0 == self.narrow.1 && self.users == 0 =>
+            {
+                HookRules {
+                    start,
+                    ends: [a, b, c, d],
+                    extra: 0,
+                    hint,
+                }
+            }
+            _ => {
+                extras.push(self);
+                HookRules {
+                    start,
+                    ends: [0; 4],
+                    extra: u32::try_from(extras.len()).unwrap_or(u32::MAX),
+                    hint,
+                }
+            }
+        }
+    }
+
+    /// The rules [`DomainRules::pack`] packed, if any.
+    #[inline(always)]
+    fn unpack(r: &HookRules, extras: &[DomainRules]) -> Option<DomainRules> {
+        if r.extra != 0 {
+            return extras.get(r.extra as usize - 1).copied();
+        }
+        if r.is_none() {
+            return None;
+        }
+        let s = r.start;
+        let [a, b, c, d] = r.ends.map(|e| s.wrapping_add(u32::from(e)));
+        Some(DomainRules {
+            domain: Rules {
+                bounds: [s, a, b, c, d],
+            },
+            narrow: (0, 0),
+            users: 0,
+        })
+    }
 }
 
 #[derive(Default, Debug)]
@@ -214,7 +265,7 @@ struct DomainRulesBuilder {
 pub(super) struct Sets<'s> {
     hook: &'s HookIndex,
     platform: &'s Rules,
-    domain: Option<&'s DomainRules>,
+    domain: Option<DomainRules>,
     user: Option<&'s Rules>,
 }
 
@@ -228,14 +279,19 @@ pub(super) struct HookIndex {
     /// The domains' owner rule sets ([`DomainRules::users`]).
     pub users: Box<[FastMap<Rules>]>,
     pub platform: Rules,
-    /// The domains with rules at this hook (empty: the request's domain is not read).
-    pub domains: DomainTable,
+    /// Whether any domain has rules at this hook (if not, the request's domain is not
+    /// read).
+    pub has_domains: bool,
+    /// The domains' rules that [`HookRules`] cannot hold packed ([`HookRules::extra`]).
+    pub extras: Box<[DomainRules]>,
 }
 
 /// What the decision path looks rules up in.
 #[derive(Default, Debug)]
 pub(super) struct Index {
     pub hooks: [HookIndex; 5],
+    /// Every domain with rules at some hook, and its rules at each.
+    pub domains: DomainTable,
     /// Every policy's argument constants, end to end (`Cond::Code` ranges into it).
     pub args: Vec<u32>,
     /// What the conditions resolved at load time share (`vm::cond`).
@@ -316,6 +372,9 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
         }
     }
     let mut built = platform.into_iter().zip(per_domain);
+    // Each domain's packed rules at each hook, in `names` order, for the shared table.
+    let mut packed: [Vec<HookRules>; 5] = Default::default();
+    let mut packed_at = packed.iter_mut();
     let hooks = std::array::from_fn(|_| {
         let (platform, per_domain) = built.next().unwrap_or_default();
         let mut entries: Vec<Entry> = Vec::new();
@@ -354,24 +413,42 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
                 }
             })
             .collect();
-        let table = DomainTable::new(
-            names
-                .iter()
-                .zip(domains)
-                .filter(|(_, d)| !d.domain.is_empty() || d.narrow.0 != d.narrow.1 || d.users != 0)
-                .map(|(name, d)| (name, d, inline_hint(&entries, &d.domain))),
-        );
+        let mut extras = Vec::new();
+        let rules: Vec<HookRules> = domains
+            .into_iter()
+            .map(|d| d.pack(inline_hint(&entries, &d.domain), &mut extras))
+            .collect();
+        let has_domains = rules.iter().any(|r| !r.is_none());
+        if let Some(p) = packed_at.next() {
+            *p = rules;
+        }
         HookIndex {
             entries: entries.into_boxed_slice(),
             narrow: narrow.into_boxed_slice(),
             users: users.into_boxed_slice(),
             platform,
-            domains: table,
+            has_domains,
+            extras: extras.into_boxed_slice(),
         }
     });
+    let at = |h: usize, i: usize| {
+        packed
+            .get(h)
+            .and_then(|p| p.get(i))
+            .copied()
+            .unwrap_or(HookRules::NONE)
+    };
+    let domains = DomainTable::new(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name, std::array::from_fn(|h| at(h, i))))
+            .filter(|(_, rules)| rules.iter().any(|r| !r.is_none())),
+    );
     conds.seal();
     Index {
         hooks,
+        domains,
         args: args_arena,
         conds,
     }
@@ -389,20 +466,26 @@ impl Loaded {
     /// The rule sets that apply to this request at this hook: the platform's, and the
     /// domain's and owner's found by one hash lookup each.
     #[inline(always)]
-    pub(super) fn sets<'s, 'a, S: Source<'a>>(&'s self, hi: &'s HookIndex, slots: S) -> Sets<'s> {
-        let bucket = Some(hi)
-            .filter(|hi| !hi.domains.is_empty())
+    pub(super) fn sets<'s, 'a, S: Source<'a>>(
+        &'s self,
+        hook: Hook,
+        hi: &'s HookIndex,
+        slots: S,
+    ) -> Sets<'s> {
+        let packed = Some(hi)
+            .filter(|hi| hi.has_domains)
             .and_then(|_| self.text(self.slot_domain, slots))
-            .and_then(|d| hi.domains.get(d));
+            .and_then(|d| self.index.domains.get(d))
+            .map(|b| b.at(hook.index()));
         // The domain's entries and the constants its first conditions test are the next
         // loads from memory; ask for both now, in parallel (module `domains`).
-        if let Some(b) = bucket {
-            domains::prefetch::<_, 4>(&hi.entries, b.rules.domain.start());
-            if b.hint != NO_HINT {
-                domains::prefetch::<_, 4>(self.index.conds.inline.words(), b.hint as usize);
+        if let Some(r) = packed {
+            domains::prefetch::<_, 4>(&hi.entries, r.start as usize);
+            if r.hint != NO_HINT {
+                domains::prefetch::<_, 4>(self.index.conds.inline.words(), r.hint as usize);
             }
         }
-        let dr = bucket.map(|b| &b.rules);
+        let dr = packed.and_then(|r| DomainRules::unpack(r, &hi.extras));
         // Most domains have no user policies: skip that lookup then.
         let user = dr
             .filter(|dr| dr.users != 0)
@@ -432,7 +515,7 @@ impl Loaded {
         if let Some(hit) = f(view(sets.platform))? {
             return Ok(Some(hit));
         }
-        if let Some(dr) = sets.domain {
+        if let Some(dr) = &sets.domain {
             if let Some(hit) = f(view(&dr.domain))? {
                 return Ok(Some(hit));
             }
@@ -579,7 +662,7 @@ impl Loaded {
             .hooks
             .get(hook.index())
             .ok_or(VmError::Malformed)?;
-        let sets = self.sets(hi, slots);
+        let sets = self.sets(hook, hi, slots);
         let env = self.env(slots);
         match hook {
             Hook::Instantiate | Hook::Access | Hook::Egress => self.authorize(hook, &sets, &env),
@@ -728,7 +811,7 @@ impl Loaded {
         let Some(hi) = self.index.hooks.get(hook.index()) else {
             return all;
         };
-        let sets = self.sets(hi, slots);
+        let sets = self.sets(hook, hi, slots);
         let _ = self.each_set(&sets, slots, |rs| {
             all.extend(rs.all().iter().copied());
             Ok(())
@@ -743,6 +826,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn domain_rules_pack_into_their_bucket_or_go_to_extras() {
+        let rules = |bounds, narrow, users| DomainRules {
+            domain: Rules { bounds },
+            narrow,
+            users,
+        };
+        let mut extras = Vec::new();
+        let cases = [
+            // Packed: plain domain rules whose parts are counted in 16 bits.
+            (rules([7, 8, 10, 10, 10], (0, 0), 0), false),
+            (rules([9, 9, 9, 9, 65_544], (0, 0), 0), false),
+            // In full: a part past what 16 bits count, class- or owner-scoped rules.
+            (rules([1, 1, 70_000, 70_000, 70_001], (0, 0), 0), true),
+            (rules([3, 3, 3, 3, 3], (2, 4), 0), true),
+            (rules([3, 4, 4, 4, 4], (0, 0), 2), true),
+        ];
+        for (i, (r, full)) in cases.into_iter().enumerate() {
+            let packed = r.pack(i as u32, &mut extras);
+            assert_eq!(packed.extra != 0, full, "{r:?}");
+            assert_eq!((packed.start, packed.hint), (r.domain.bounds[0], i as u32));
+            let back =
+                DomainRules::unpack(&packed, &extras).map(|d| (d.domain.bounds, d.narrow, d.users));
+            assert_eq!(back, Some((r.domain.bounds, r.narrow, r.users)), "{r:?}");
+        }
+        assert_eq!(extras.len(), 3);
+        // No rules at all: nothing packed, nothing found.
+        let none = rules([5, 5, 5, 5, 5], (0, 0), 0).pack(NO_HINT, &mut extras);
+        assert!(none.is_none());
+        assert!(DomainRules::unpack(&none, &extras).is_none());
+        assert_eq!(extras.len(), 3);
+    }
+
+    #[test]
     fn entries_stay_small() {
         // A decision walks entries in sequence and reads one domain's rules and
         // constants: their sizes are what it reads from memory.
@@ -751,6 +867,7 @@ mod tests {
         assert_eq!(size_of::<Entry>(), 64);
         assert_eq!(size_of::<Rules>(), 20);
         assert_eq!(size_of::<DomainRules>(), 32);
+        assert_eq!(size_of::<HookRules>(), 20);
         assert!(size_of::<Const>() <= 88, "{}", size_of::<Const>());
     }
 }

@@ -1,5 +1,5 @@
-//! The table a decision finds its tenant's rules in: one a hook, from a domain name to the
-//! domain's [`DomainRules`], each bucket one cache line that holds the rules themselves.
+//! The table a decision finds its tenant's rules in: from a domain name to a bucket of
+//! two cache lines that holds the domain's rules at all five hooks.
 //!
 //! With many tenants a decision's cost is the chain of loads from memory no other recent
 //! request touched, each waiting for the one before (docs/PERFORMANCE.md, "What limits
@@ -7,12 +7,13 @@
 //! rule entries, then the constants they test, is four such loads. Here the bucket is the
 //! rules, and it also says where the domain's entries and inline constants are, so both
 //! are requested from memory at once (see [`prefetch`]) instead of one after the other.
+//! One bucket serves every hook: the requests of one object come to several hooks in a
+//! row, and the second finds the bucket the first brought into cache.
 //!
 //! Probing runs over a separate array of 16-bit tags (a slice of each name's hash), 32
-//! to a cache line and small enough to stay in cache: with buckets a line each, probing
-//! the buckets themselves would fetch a line per probe.
+//! to a cache line and small enough to stay in cache: with buckets of two lines, probing
+//! the buckets themselves would fetch lines per probe.
 
-use super::decide::DomainRules;
 use crate::vm::consts::{eq_byte_slices, hash_str};
 
 /// No inline constants to prefetch.
@@ -24,24 +25,68 @@ const EMPTY: u16 = 0;
 /// Names up to this long are held in their bucket; longer ones in [`DomainTable::names`].
 const SHORT: usize = 20;
 
-/// One domain at one hook: 64 bytes, aligned, so one line from memory brings all of it.
-#[derive(Clone, Copy, Debug)]
-#[repr(C, align(64))]
-pub(super) struct Bucket {
-    /// The name's length.
-    len: u32,
-    /// Where the name starts in [`DomainTable::names`], if longer than [`SHORT`].
-    off: u32,
+/// One domain's rules at one hook, packed into 20 bytes so that the five hooks' share a
+/// bucket with the name (`engine::decide` packs and unpacks them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub(super) struct HookRules {
+    /// Where the domain's entries start in the hook's entries.
+    pub start: u32,
+    /// Where its forbids, permits, defaults and the rest end, counted from `start`.
+    pub ends: [u16; 4],
+    /// 1 + where the domain's rules are in full in the hook's extras, for the few domains
+    /// with class, tag or owner policies or more entries than `ends` counts; 0 for none.
+    pub extra: u32,
     /// Where the first inline set the domain's rules test starts in the conditions'
     /// inline words, or [`NO_HINT`].
     pub hint: u32,
-    pub rules: DomainRules,
+}
+
+impl HookRules {
+    /// No rules at this hook.
+    pub const NONE: HookRules = HookRules {
+        start: 0,
+        ends: [0; 4],
+        extra: 0,
+        hint: NO_HINT,
+    };
+
+    #[inline(always)]
+    pub fn is_none(&self) -> bool {
+        self.extra == 0 && self.ends[3] == 0
+    }
+}
+
+/// One domain: 128 bytes, aligned, so two adjacent lines from memory bring all of it. The
+/// first line holds a short name and the first two hooks (instantiate and access, the
+/// most frequent), so a decision there reads one line.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(128))]
+pub(super) struct Bucket {
+    /// The name's length.
+    len: u32,
     /// The name itself, if at most [`SHORT`] bytes (zero-padded): the name check then
     /// reads the line the rules are on, instead of a line of the names elsewhere.
     short: [u8; SHORT],
+    first: [HookRules; 2],
+    /// Where the name starts in [`DomainTable::names`], if longer than [`SHORT`].
+    off: u32,
+    rest: [HookRules; 3],
 }
 
-/// The domains with rules at one hook.
+impl Bucket {
+    /// The domain's rules at the hook of this index (`Hook::index`).
+    #[inline(always)]
+    pub fn at(&self, hook: usize) -> &HookRules {
+        let r = match hook {
+            0 | 1 => self.first.get(hook),
+            _ => self.rest.get(hook.wrapping_sub(2)),
+        };
+        r.unwrap_or(&HookRules::NONE)
+    }
+}
+
+/// The domains with rules at any hook.
 #[derive(Debug, Default)]
 pub(super) struct DomainTable {
     /// Each bucket's [`tag`], [`EMPTY`] for none: open addressing, linear probing, at least
@@ -50,14 +95,14 @@ pub(super) struct DomainTable {
     /// The buckets, beside their tags.
     buckets: Box<[Bucket]>,
     mask: usize,
-    /// The names, end to end.
+    /// The names longer than [`SHORT`], end to end.
     names: Box<str>,
 }
 
 impl DomainTable {
-    /// A table of these domains (each name once).
-    pub fn new<'s>(items: impl IntoIterator<Item = (&'s str, DomainRules, u32)>) -> DomainTable {
-        let items: Vec<(&str, DomainRules, u32)> = items.into_iter().collect();
+    /// A table of these domains (each name once) with their rules at each hook.
+    pub fn new<'s>(items: impl IntoIterator<Item = (&'s str, [HookRules; 5])>) -> DomainTable {
+        let items: Vec<(&str, [HookRules; 5])> = items.into_iter().collect();
         if items.is_empty() {
             return DomainTable::default();
         }
@@ -65,16 +110,16 @@ impl DomainTable {
         let mask = cap - 1;
         let empty = Bucket {
             len: 0,
-            off: 0,
-            hint: NO_HINT,
-            rules: DomainRules::default(),
             short: [0; SHORT],
+            first: [HookRules::NONE; 2],
+            off: 0,
+            rest: [HookRules::NONE; 3],
         };
         let mut buckets = vec![empty; cap];
         let mut tags = vec![EMPTY; cap];
-        let long = items.iter().map(|(d, _, _)| d.len()).filter(|&n| n > SHORT);
+        let long = items.iter().map(|(d, _)| d.len()).filter(|&n| n > SHORT);
         let mut names = String::with_capacity(long.sum());
-        for (name, rules, hint) in items {
+        for (name, [i, a, e, c, l]) in items {
             let h = hash_str(name);
             let mut b = (h as usize) & mask;
             // The table is at most three quarters full, so a free bucket is always found.
@@ -94,10 +139,10 @@ impl DomainTable {
                 *t = tag(h);
                 *slot = Bucket {
                     len: u32::try_from(name.len()).unwrap_or(u32::MAX),
-                    off,
-                    hint,
-                    rules,
                     short,
+                    first: [i, a],
+                    off,
+                    rest: [e, c, l],
                 };
             }
         }
@@ -109,13 +154,7 @@ impl DomainTable {
         }
     }
 
-    /// No domain has rules at this hook: the request's domain need not be read.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.tags.is_empty()
-    }
-
-    /// The bucket of `domain`, if it has rules at this hook.
+    /// The bucket of `domain`, if it has rules at some hook.
     #[inline(always)]
     pub fn get(&self, domain: &str) -> Option<&Bucket> {
         let h = hash_str(domain);
@@ -130,7 +169,8 @@ impl DomainTable {
                 let k = self.buckets.get(b)?;
                 // The name compare is off the critical path: the processor goes on into
                 // the rules (same line) while the name is fetched.
-                if k.len as usize == domain.len() && eq_byte_slices(self.name(k), domain.as_bytes()) {
+                if k.len as usize == domain.len() && eq_byte_slices(self.name(k), domain.as_bytes())
+                {
                     return Some(k);
                 }
             }
@@ -195,17 +235,26 @@ fn prefetch_line(_p: *const u8) {}
 mod tests {
     use super::*;
 
-    fn rules(n: u32) -> DomainRules {
-        DomainRules {
-            users: n,
-            ..DomainRules::default()
+    /// Rules at one hook (`n` marks them) and none at the others.
+    fn rules(hook: usize, n: u32) -> [HookRules; 5] {
+        let mut at = [HookRules::NONE; 5];
+        if let Some(r) = at.get_mut(hook) {
+            *r = HookRules {
+                start: n,
+                ends: [1, 1, 1, 1],
+                extra: 0,
+                hint: n,
+            };
         }
+        at
     }
 
     #[test]
-    fn buckets_are_one_cache_line() {
-        assert_eq!(size_of::<Bucket>(), 64);
-        assert_eq!(align_of::<Bucket>(), 64);
+    fn buckets_are_two_cache_lines_the_first_two_hooks_on_the_first() {
+        assert_eq!(size_of::<HookRules>(), 20);
+        assert_eq!(size_of::<Bucket>(), 128);
+        assert_eq!(align_of::<Bucket>(), 128);
+        assert_eq!(std::mem::offset_of!(Bucket, off), 64);
     }
 
     #[test]
@@ -225,11 +274,16 @@ mod tests {
             names
                 .iter()
                 .enumerate()
-                .map(|(i, n)| (n.as_str(), rules(i as u32), i as u32)),
+                .map(|(i, n)| (n.as_str(), rules(i % 5, i as u32))),
         );
         for (i, n) in names.iter().enumerate() {
-            let b = t.get(n).map(|b| (b.rules.users, b.hint));
-            assert_eq!(b, Some((i as u32, i as u32)), "{n}");
+            let b = t.get(n);
+            assert_eq!(b.map(|b| b.at(i % 5).start), Some(i as u32), "{n}");
+            // Each hook reads its own rules, and only its own.
+            for h in 0..5 {
+                assert_eq!(b.map(|b| b.at(h).is_none()), Some(h != i % 5), "{n} {h}");
+            }
+            assert!(b.is_some_and(|b| b.at(5).is_none()));
         }
         for miss in [
             "",
@@ -245,16 +299,15 @@ mod tests {
             assert!(t.get(miss).is_none(), "{miss}");
         }
         assert!(DomainTable::new([]).get("t1.example").is_none());
-        assert!(DomainTable::new([]).is_empty());
     }
 
     #[test]
     fn a_full_probe_sequence_ends() {
         // In the smallest table (four buckets), probes for present and missing names end
         // at their match or at an empty bucket.
-        let t = DomainTable::new([("a", rules(1), NO_HINT), ("b", rules(2), NO_HINT)]);
-        assert_eq!(t.get("a").map(|b| b.rules.users), Some(1));
-        assert_eq!(t.get("b").map(|b| b.rules.users), Some(2));
+        let t = DomainTable::new([("a", rules(1, 1)), ("b", rules(1, 2))]);
+        assert_eq!(t.get("a").map(|b| b.at(1).start), Some(1));
+        assert_eq!(t.get("b").map(|b| b.at(1).start), Some(2));
         assert!(t.get("c").is_none());
     }
 
@@ -273,13 +326,10 @@ mod tests {
             }
         }
         let (a, b) = pair.expect("a shared tag among 200,000 names");
-        let t = DomainTable::new([(a.as_str(), rules(1), NO_HINT), (b.as_str(), rules(2), 7)]);
-        assert_eq!(
-            t.get(&a).map(|k| (k.rules.users, k.hint)),
-            Some((1, NO_HINT))
-        );
-        assert_eq!(t.get(&b).map(|k| (k.rules.users, k.hint)), Some((2, 7)));
-        let only_a = DomainTable::new([(a.as_str(), rules(1), NO_HINT)]);
+        let t = DomainTable::new([(a.as_str(), rules(2, 1)), (b.as_str(), rules(4, 7))]);
+        assert_eq!(t.get(&a).map(|k| k.at(2).hint), Some(1));
+        assert_eq!(t.get(&b).map(|k| k.at(4).hint), Some(7));
+        let only_a = DomainTable::new([(a.as_str(), rules(2, 1))]);
         assert!(only_a.get(&b).is_none());
     }
 
