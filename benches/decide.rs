@@ -143,6 +143,32 @@ fn decide(c: &mut Criterion) {
                 black_box(s.baseline.access(black_box(&s.reqs[i])))
             })
         });
+        // Each request at the five hooks in a row, as a runtime decides one object's
+        // request (docs/ENGINE.md "Locality"): in place, and the baseline's five checks.
+        let at = |k: usize| ((k / 5) & 1023, Hook::ALL[k % 5]);
+        let mut k = 0usize;
+        g.bench_function(BenchmarkId::new("in-place", "flow"), |b| {
+            b.iter(|| {
+                k = k.wrapping_add(1);
+                let (i, hook) = at(k);
+                black_box(snap.decide_in_place(hook, &layout, black_box(&held[i])))
+            })
+        });
+        let mut k = 0usize;
+        g.bench_function(BenchmarkId::new("baseline", "flow"), |b| {
+            b.iter(|| {
+                k = k.wrapping_add(1);
+                let (i, hook) = at(k);
+                let r = black_box(&s.reqs[i]);
+                black_box(match hook {
+                    Hook::Instantiate => s.baseline.instantiate(r),
+                    Hook::Access => s.baseline.access(r),
+                    Hook::Egress => s.baseline.egress(r),
+                    Hook::Encrypt => s.baseline.encrypt_aes(r),
+                    Hook::Log => s.baseline.log_client_ip(r),
+                })
+            })
+        });
         g.finish();
     }
 }

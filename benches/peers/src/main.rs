@@ -143,6 +143,9 @@ const ENGINES: [&str; 10] = [
 struct Times {
     eval: Sample,
     conv: Sample,
+    /// convert+eval with each request at the five hooks in a row (as a runtime decides
+    /// one object's request), instead of round-robin.
+    flow: Sample,
     hooks: [Sample; 5],
     /// 1-thread and 2-thread decisions per second (dictum and the baseline only).
     mt: Option<(f64, f64)>,
@@ -168,11 +171,15 @@ impl<P: Peer> Bench for Timed<P> {
         let conv = measure::time(t, |k| {
             p.convert_eval(HOOKS[(k % 5) as usize], k as usize % n)
         });
+        let flow = measure::time(t, |k| {
+            p.convert_eval(HOOKS[(k % 5) as usize], (k / 5) as usize % n)
+        });
         let hooks = HOOKS.map(|h| measure::time(t, |k| p.eval(h, k as usize % n)));
         let mt = self.mt.map(|f| f(&self.p, n, &t));
         Times {
             eval,
             conv,
+            flow,
             hooks,
             mt,
         }
@@ -348,7 +355,7 @@ fn main() {
     );
     println!(
         "timing: per engine and measurement, {} rounds (interleaved across engines) of {} repetitions, each repetition calibrated to ~{} ms and at least {} decisions; \
-         reported: the median over rounds of each round's median. Requests cycle through a pool of {}; the eval and convert+eval columns go round-robin over the five hooks.",
+         reported: the median over rounds of each round's median. Requests cycle through a pool of {}; the eval and convert+eval columns go round-robin over the five hooks, the flow column takes each request at the five hooks in a row.",
         a.rounds,
         t.reps,
         a.target_ms,
@@ -545,10 +552,11 @@ fn main() {
                     .bench
                     .time(n, if r.reduced.is_some() { reduced_t } else { t });
                 eprintln!(
-                    "    {}: eval {}, convert+eval {}",
+                    "    {}: eval {}, convert+eval {}, flow {}",
                     r.engine,
                     fmt_ns(times.eval.ns),
-                    fmt_ns(times.conv.ns)
+                    fmt_ns(times.conv.ns),
+                    fmt_ns(times.flow.ns)
                 );
                 r.rounds.push(times);
             }
@@ -577,18 +585,19 @@ fn report(
     );
     println!("Eval and convert+eval: time per decision, in ns unless marked µs or ms.\n");
     println!(
-        "| engine | shape | compile/load ms | eval | convert+eval | heap MiB (peak in build) | RSS Δ MiB (peak in build) | agreement |"
+        "| engine | shape | compile/load ms | eval | convert+eval | convert+eval, flow | heap MiB (peak in build) | RSS Δ MiB (peak in build) | agreement |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|");
     for r in rows {
         let mark = if r.reduced.is_some() { " ¹" } else { "" };
         println!(
-            "| {}{mark} | {} | {:.1} | {} | {} | {} ({}) | {} ({}) | {}/{} |",
+            "| {}{mark} | {} | {:.1} | {} | {} | {} | {} ({}) | {} ({}) | {}/{} |",
             r.engine,
             r.shape,
             r.build.ms,
             fmt_ns(med(r, &|t| t.eval.ns)),
             fmt_ns(med(r, &|t| t.conv.ns)),
+            fmt_ns(med(r, &|t| t.flow.ns)),
             mib(r.build.heap),
             mib(r.build.heap_peak),
             mib(r.build.rss),
@@ -638,8 +647,9 @@ fn report(
     };
     let (se, ee) = spread(&|t| t.eval.ns);
     let (sc, ec) = spread(&|t| t.conv.ns);
+    let (sf, ef) = spread(&|t| t.flow.ns);
     println!(
-        "\nLargest ratio between the slowest and fastest round: eval {se:.2}x ({ee}), convert+eval {sc:.2}x ({ec})."
+        "\nLargest ratio between the slowest and fastest round: eval {se:.2}x ({ee}), convert+eval {sc:.2}x ({ec}), flow {sf:.2}x ({ef})."
     );
     let mt: Vec<_> = rows
         .iter()
