@@ -59,7 +59,7 @@ impl HookRules {
 
 /// One domain: 128 bytes, aligned, so two adjacent lines from memory bring all of it. The
 /// first line holds a short name and the first two hooks (instantiate and access, the
-/// most frequent), so a decision there reads one line.
+/// most frequent, bytes 24 to 63), so a decision there reads one line.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(128))]
 pub(super) struct Bucket {
@@ -68,21 +68,17 @@ pub(super) struct Bucket {
     /// The name itself, if at most [`SHORT`] bytes (zero-padded): the name check then
     /// reads the line the rules are on, instead of a line of the names elsewhere.
     short: [u8; SHORT],
-    first: [HookRules; 2],
+    /// The rules at each hook, by `Hook::index`.
+    hooks: [HookRules; 5],
     /// Where the name starts in [`DomainTable::names`], if longer than [`SHORT`].
     off: u32,
-    rest: [HookRules; 3],
 }
 
 impl Bucket {
     /// The domain's rules at the hook of this index (`Hook::index`).
     #[inline(always)]
     pub fn at(&self, hook: usize) -> &HookRules {
-        let r = match hook {
-            0 | 1 => self.first.get(hook),
-            _ => self.rest.get(hook.wrapping_sub(2)),
-        };
-        r.unwrap_or(&HookRules::NONE)
+        self.hooks.get(hook).unwrap_or(&HookRules::NONE)
     }
 }
 
@@ -111,15 +107,14 @@ impl DomainTable {
         let empty = Bucket {
             len: 0,
             short: [0; SHORT],
-            first: [HookRules::NONE; 2],
+            hooks: [HookRules::NONE; 5],
             off: 0,
-            rest: [HookRules::NONE; 3],
         };
         let mut buckets = vec![empty; cap];
         let mut tags = vec![EMPTY; cap];
         let long = items.iter().map(|(d, _)| d.len()).filter(|&n| n > SHORT);
         let mut names = String::with_capacity(long.sum());
-        for (name, [i, a, e, c, l]) in items {
+        for (name, hooks) in items {
             let h = hash_str(name);
             let mut b = (h as usize) & mask;
             // The table is at most three quarters full, so a free bucket is always found.
@@ -140,9 +135,8 @@ impl DomainTable {
                 *slot = Bucket {
                     len: u32::try_from(name.len()).unwrap_or(u32::MAX),
                     short,
-                    first: [i, a],
+                    hooks,
                     off,
-                    rest: [e, c, l],
                 };
             }
         }
@@ -254,7 +248,8 @@ mod tests {
         assert_eq!(size_of::<HookRules>(), 20);
         assert_eq!(size_of::<Bucket>(), 128);
         assert_eq!(align_of::<Bucket>(), 128);
-        assert_eq!(std::mem::offset_of!(Bucket, off), 64);
+        assert_eq!(std::mem::offset_of!(Bucket, hooks), 24);
+        assert_eq!(std::mem::offset_of!(Bucket, off), 124);
     }
 
     #[test]
