@@ -84,31 +84,35 @@ pub(super) struct Rules {
     bounds: [u32; 5],
 }
 
-/// [`Rules`] while the index is being built: the four parts apart.
+/// [`Rules`] while the index is being built: the four parts apart, as positions in the
+/// build's one pool of entries (a vector of cache-line-aligned entries per part and
+/// scope was most of a load's allocation work: an aligned allocation and a copy each time
+/// one grew).
 #[derive(Default, Debug)]
 struct RulesBuilder {
-    parts: [Vec<Entry>; 4],
+    parts: [Vec<u32>; 4],
 }
 
 impl RulesBuilder {
-    fn push(&mut self, e: Entry) {
+    fn push(&mut self, pool: &mut Vec<Entry>, e: Entry) {
         let part = match e.op {
             Op::Forbid => 0,
             Op::Permit => 1,
             Op::Default(_) => 2,
             _ => 3,
         };
-        if let Some(p) = self.parts.get_mut(part) {
-            p.push(e);
+        if let (Some(p), Ok(at)) = (self.parts.get_mut(part), u32::try_from(pool.len())) {
+            p.push(at);
+            pool.push(e);
         }
     }
 
     /// Lay the parts end to end at the end of the hook's entries.
-    fn seal(self, entries: &mut Vec<Entry>) -> Rules {
+    fn seal(self, pool: &[Entry], entries: &mut Vec<Entry>) -> Rules {
         let at = |v: &Vec<Entry>| u32::try_from(v.len()).unwrap_or(u32::MAX);
         let mut bounds = [at(entries); 5];
         for (i, part) in self.parts.into_iter().enumerate() {
-            entries.extend(part);
+            entries.extend(part.iter().filter_map(|&e| pool.get(e as usize)));
             if let Some(b) = bounds.get_mut(i + 1) {
                 *b = at(entries);
             }
@@ -313,6 +317,15 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
         v.resize_with(names.len(), Default::default);
     }
     let mut args_arena: Vec<u32> = Vec::new();
+    // Every entry of every scope, in the order built; `RulesBuilder`s hold positions in it.
+    let rule_count: usize = bundle
+        .policies
+        .iter()
+        .filter_map(|p| bundle.bodies.get(p.body as usize))
+        .map(|b| b.rules.len())
+        .sum();
+    let mut pool: Vec<Entry> = Vec::with_capacity(rule_count);
+    let mut per_hook = [0usize; 5];
     let mut conds = Conds::default();
     // Hook by hook (bundle order within each): the inline sets the conditions of one hook
     // read are laid out together, as its entries are.
@@ -361,36 +374,42 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
                 }
             };
             let (op, bits) = Op::of(r.op, r.actions);
-            target.push(Entry {
-                cond,
-                policy,
-                rule: u32::try_from(ri).unwrap_or(u32::MAX),
-                bits,
-                op,
-                spec,
-            });
+            if let Some(n) = per_hook.get_mut(h) {
+                *n += 1;
+            }
+            target.push(
+                &mut pool,
+                Entry {
+                    cond,
+                    policy,
+                    rule: u32::try_from(ri).unwrap_or(u32::MAX),
+                    bits,
+                    op,
+                    spec,
+                },
+            );
         }
     }
-    let mut built = platform.into_iter().zip(per_domain);
+    let mut built = platform.into_iter().zip(per_domain).zip(per_hook);
     // Each domain's packed rules at each hook, in `names` order, for the shared table.
     let mut packed: [Vec<HookRules>; 5] = Default::default();
     let mut packed_at = packed.iter_mut();
     let hooks = std::array::from_fn(|_| {
-        let (platform, per_domain) = built.next().unwrap_or_default();
-        let mut entries: Vec<Entry> = Vec::new();
+        let ((platform, per_domain), count) = built.next().unwrap_or_default();
+        let mut entries: Vec<Entry> = Vec::with_capacity(count);
         let mut narrow: Vec<(Scope, Rules)> = Vec::new();
         let mut users: Vec<FastMap<Rules>> = Vec::new();
         let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        let platform = platform.seal(&mut entries);
+        let platform = platform.seal(&pool, &mut entries);
         let domains: Vec<DomainRules> = per_domain
             .into_iter()
             .map(|dr| {
-                let domain = dr.domain.seal(&mut entries);
+                let domain = dr.domain.seal(&pool, &mut entries);
                 // Narrow scopes are checked in bundle order, which `push` kept; drop empty
                 // ones.
                 let from = at(narrow.len());
                 for (scope, r) in dr.narrow {
-                    let r = r.seal(&mut entries);
+                    let r = r.seal(&pool, &mut entries);
                     if !r.is_empty() {
                         narrow.push((scope, r));
                     }
@@ -401,7 +420,7 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
                     users.push(
                         dr.users
                             .into_iter()
-                            .map(|(u, r)| (u, r.seal(&mut entries)))
+                            .map(|(u, r)| (u, r.seal(&pool, &mut entries)))
                             .collect(),
                     );
                     at(users.len())

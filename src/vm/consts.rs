@@ -594,11 +594,17 @@ fn in_ranges_by<R, T: Copy + Ord>(ranges: &[R], x: T, bounds: impl Fn(&R) -> (T,
 impl CidrSet {
     /// A set of these networks.
     pub fn new(nets: impl IntoIterator<Item = ipnetwork::IpNetwork>) -> CidrSet {
-        let mut nets: Vec<ipnetwork::IpNetwork> = nets.into_iter().collect();
+        // Sized from the caller's upper bound (a filter over the constant's items), so the
+        // vector is not regrown on the way.
+        let nets = nets.into_iter();
+        let mut v = Vec::with_capacity(nets.size_hint().1.unwrap_or(0).min(1 << 16));
+        v.extend(nets);
+        let mut nets: Vec<ipnetwork::IpNetwork> = v;
         nets.sort();
         nets.dedup();
-        let mut v4 = Vec::new();
-        let mut v6 = Vec::new();
+        let n4 = nets.iter().filter(|n| n.is_ipv4()).count();
+        let mut v4 = Vec::with_capacity(n4);
+        let mut v6 = Vec::with_capacity(nets.len().saturating_sub(n4));
         for n in &nets {
             if let Some((s, e, is4)) = range_of(n) {
                 if is4 {
@@ -653,14 +659,30 @@ pub struct DomainSet {
 impl DomainSet {
     /// An index of these domains (case and a final dot are ignored).
     pub fn new<'s>(domains: impl IntoIterator<Item = &'s str>) -> DomainSet {
+        // The normalised names end to end in one string (a load builds one of these per
+        // tenant's domain list: one allocation per name was a large part of it).
+        let domains: Vec<&str> = domains.into_iter().collect();
         let mut root = false;
-        let normalised: Vec<String> = domains
-            .into_iter()
-            .map(|d| d.strip_suffix('.').unwrap_or(d).to_ascii_lowercase())
-            .inspect(|d| root |= d.is_empty())
-            .collect();
+        let mut text = String::with_capacity(domains.iter().map(|d| d.len()).sum());
+        let mut ends: Vec<usize> = Vec::with_capacity(domains.len());
+        for d in domains {
+            let d = d.strip_suffix('.').unwrap_or(d);
+            root |= d.is_empty();
+            let from = text.len();
+            text.push_str(d);
+            if let Some(t) = text.get_mut(from..) {
+                t.make_ascii_lowercase();
+            }
+            ends.push(text.len());
+        }
+        let mut start = 0;
+        let names = ends.iter().map(|&end| {
+            let name = text.get(start..end).unwrap_or("");
+            start = end;
+            name
+        });
         DomainSet {
-            set: StrSet::new(normalised.iter().map(String::as_str)),
+            set: StrSet::new(names),
             root,
         }
     }
