@@ -32,9 +32,10 @@ impl std::error::Error for CompileError {}
 #[derive(Default)]
 pub(crate) struct Pool {
     consts: Vec<ConstDef>,
-    /// Each constant as checked, for deduplication: `index` maps a hash of one to the
-    /// constants with that hash, so a lookup clones nothing.
-    keys: Vec<(Type, Value)>,
+    /// For deduplication: a hash of each constant as checked (type and value) to the
+    /// constants with that hash, compared in their flat form. (Keeping a copy of each
+    /// checked value to compare instead was a tenth of compiling: a tree of its elements
+    /// cloned, then dropped.)
     index: HashMap<u64, Vec<u32>, BuildHasherDefault<FastHasher>>,
     regexes: Vec<String>,
 }
@@ -47,19 +48,19 @@ impl Pool {
             v.hash(&mut hasher);
             hasher.finish()
         };
-        if let Some(same) = self.index.get(&h)
-            && let Some(i) = same.iter().find(|&&i| {
-                self.keys
-                    .get(i as usize)
-                    .is_some_and(|(t, x)| t == ty && x == v)
-            })
-        {
-            return Ok(*i);
-        }
         let items = match v {
             Value::Set(items) => items.iter().map(flat).collect::<Result<Vec<_>, _>>()?,
             other => vec![flat(other)?],
         };
+        if let Some(same) = self.index.get(&h)
+            && let Some(i) = same.iter().find(|&&i| {
+                self.consts
+                    .get(i as usize)
+                    .is_some_and(|c| c.ty == *ty && c.items == items)
+            })
+        {
+            return Ok(*i);
+        }
         let i = u32::try_from(self.consts.len())
             .map_err(|_| CompileError("too many constants".into()))?;
         self.consts.push(ConstDef {
@@ -67,7 +68,6 @@ impl Pool {
             items,
             domains: false,
         });
-        self.keys.push((ty.clone(), v.clone()));
         self.index.entry(h).or_default().push(i);
         Ok(i)
     }
