@@ -318,13 +318,15 @@ pub(super) fn build_index(bundle: &Bundle, consts: &[Const]) -> Index {
     }
     let mut args_arena: Vec<u32> = Vec::new();
     // Every entry of every scope, in the order built; `RulesBuilder`s hold positions in it.
+    // Reserved from the bundle's rule count, capped: bodies shared by many policies must
+    // not make a malformed bundle reserve more than it will build at once.
     let rule_count: usize = bundle
         .policies
         .iter()
         .filter_map(|p| bundle.bodies.get(p.body as usize))
         .map(|b| b.rules.len())
-        .sum();
-    let mut pool: Vec<Entry> = Vec::with_capacity(rule_count);
+        .fold(0usize, usize::saturating_add);
+    let mut pool: Vec<Entry> = Vec::with_capacity(rule_count.min(1 << 20));
     let mut per_hook = [0usize; 5];
     let mut conds = Conds::default();
     // Hook by hook (bundle order within each): the inline sets the conditions of one hook
