@@ -204,7 +204,12 @@ pub(super) struct DomainRules {
 impl DomainRules {
     /// Whether the domain has no rules of any scope (it then has no bucket entry).
     fn is_empty(&self) -> bool {
-        self.domain.is_empty() && self.narrow.0 == self.narrow.1 && self.users == 0
+        self.domain.is_empty() && self.domain_scope_only()
+    }
+
+    /// Whether the domain has no class, tag or owner rules (all of its rules pack).
+    fn domain_scope_only(&self) -> bool {
+        self.narrow.0 == self.narrow.1 && self.users == 0
     }
 
     /// Packed for the domain's bucket; what does not fit goes to `extras`.
@@ -215,16 +220,12 @@ impl DomainRules {
         let [start, rest @ ..] = self.domain.bounds;
         let ends = rest.map(|b| u16::try_from(b.wrapping_sub(start)).ok());
         match ends {
-            [Some(a), Some(b), Some(c), Some(d)]
-                if self.narrow.0 == self.narrow.1 && self.users == 0 =>
-            {
-                HookRules {
-                    start,
-                    ends: [a, b, c, d],
-                    extra: 0,
-                    hint,
-                }
-            }
+            [Some(a), Some(b), Some(c), Some(d)] if self.domain_scope_only() => HookRules {
+                start,
+                ends: [a, b, c, d],
+                extra: 0,
+                hint,
+            },
             _ => {
                 extras.push(self);
                 HookRules {

@@ -596,10 +596,9 @@ impl CidrSet {
     pub fn new(nets: impl IntoIterator<Item = ipnetwork::IpNetwork>) -> CidrSet {
         // Sized from the caller's upper bound (a filter over the constant's items), so the
         // vector is not regrown on the way.
-        let nets = nets.into_iter();
-        let mut v = Vec::with_capacity(nets.size_hint().1.unwrap_or(0).min(1 << 16));
-        v.extend(nets);
-        let mut nets: Vec<ipnetwork::IpNetwork> = v;
+        let given = nets.into_iter();
+        let mut nets = Vec::with_capacity(given.size_hint().1.unwrap_or(0).min(1 << 16));
+        nets.extend(given);
         nets.sort();
         nets.dedup();
         let n4 = nets.iter().filter(|n| n.is_ipv4()).count();
